@@ -9,10 +9,14 @@ import polars as pl
 
 from carta.clinical.vocabulary import VASOPRESSORS
 
-# Nested groups that are flattened to dotted columns. Other nested values (``anc_by_day``,
-# ``anc_measurements``, ``times_days``, ``levels``) stay as single columns holding a struct or
-# a list.
-FLATTENED_GROUPS = ("ice_items", "capd_items")
+# Nested groups that are flattened to dotted columns: ``{"ice_items": {"orientation_year": 1}}``
+# becomes the column ``ice_items.orientation_year``; ``anc_by_day`` becomes ``anc_by_day.0`` ..
+# ``anc_by_day.30``. A list of objects (``anc_measurements: [{"day": 31, "anc": 400}, ...]``)
+# becomes one list column per key (``anc_measurements.day``, ``anc_measurements.anc``). Plain
+# lists (``times_days``, ``levels``) stay list columns. In CSV, a list cell is written as
+# values separated by ``;``.
+FLATTENED_GROUPS = ("ice_items", "capd_items", "anc_by_day")
+LIST_OF_OBJECTS = {"anc_measurements": ("day", "anc")}
 
 # The vasopressor list becomes one boolean column per recognised agent
 # (``vasopressors.norepinephrine`` ...): a column per flag is what vectorised grading reads
@@ -45,6 +49,11 @@ def flatten_record(record: Mapping[str, Any]) -> dict[str, Any]:
         elif key in FLATTENED_GROUPS and isinstance(value, Mapping):
             for item, item_value in value.items():
                 flat[f"{key}.{item}"] = item_value
+        elif key in LIST_OF_OBJECTS and isinstance(value, list):
+            for item in LIST_OF_OBJECTS[key]:
+                flat[f"{key}.{item}"] = [
+                    entry.get(item) if isinstance(entry, Mapping) else None for entry in value
+                ]
         else:
             flat[key] = value
     return flat
