@@ -63,6 +63,8 @@ def test_clinical_imports_with_polars_and_django_unavailable() -> None:
         print(count)
         """
     )
-    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
     assert completed.returncode == 0, completed.stderr
     assert int(completed.stdout.strip()) >= 5

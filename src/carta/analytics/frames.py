@@ -17,10 +17,11 @@ def conform(
     ``polars.exceptions.InvalidOperationError``; the io layer validates user files before
     this point and reports row and field.
     """
-    expressions = []
-    for name, dtype in schema.items():
-        if name in frame.columns:
-            expressions.append(pl.col(name).cast(dtype, strict=True).alias(name))
-        else:
-            expressions.append(pl.lit(None, dtype=dtype).alias(name))
-    return frame.select(expressions)
+    absent = {name: dtype for name, dtype in schema.items() if name not in frame.columns}
+    # with_columns broadcasts the null literals to the frame's height (select alone would give
+    # a single row when none of the schema's columns is present).
+    widened = frame.with_columns(pl.lit(None, dtype=dtype).alias(name) for name, dtype in absent.items())
+    return widened.select(
+        pl.col(name) if name in absent else pl.col(name).cast(dtype, strict=True).alias(name)
+        for name, dtype in schema.items()
+    )

@@ -56,6 +56,18 @@ CRP_RANGE = PlausibleRange(0.0, 200.0, "mg/dL")
 FERRITIN_RANGE = PlausibleRange(0.0, 1_000_000.0, "ng/mL")
 LDH_RANGE = PlausibleRange(0.0, 100_000.0, "U/L")
 CREATININE_RANGE = PlausibleRange(0.0, 40.0, "mg/dL")
+IGG_RANGE = PlausibleRange(0.0, 30_000.0, "mg/dL")
+# The same bounds in the accepted alternate units (section 0.1), for values checked as given.
+CELL_COUNT_10E9_L_RANGE = PlausibleRange(0.0, 1_000.0, "x10^9/L")
+PLATELET_10E9_L_RANGE = PlausibleRange(0.0, 5_000.0, "x10^9/L")
+HEMOGLOBIN_G_L_RANGE = PlausibleRange(0.0, 300.0, "g/L")
+HEMOGLOBIN_MMOL_L_RANGE = PlausibleRange(0.0, 30.0 * HEMOGLOBIN_MMOL_L_FACTOR, "mmol/L")
+CRP_MG_L_RANGE = PlausibleRange(0.0, 2_000.0, "mg/L")
+FERRITIN_UG_L_RANGE = PlausibleRange(0.0, 1_000_000.0, "ug/L")
+CREATININE_UMOL_L_RANGE = PlausibleRange(0.0, 40.0 * CREATININE_UMOL_L_PER_MG_DL, "umol/L")
+IGG_G_L_RANGE = PlausibleRange(0.0, 300.0, "g/L")
+# Days after infusion (day 0 = infusion day): late ICAHT measurements, kinetics sample times.
+DAY_AFTER_INFUSION_RANGE = PlausibleRange(0.0, 36_500.0, "days after infusion")
 
 
 def fahrenheit_to_celsius(temperature_f: float) -> float:
