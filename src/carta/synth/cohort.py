@@ -6,9 +6,6 @@ parameters here are synthetic conventions ([S], documented in ``docs/synth.md``)
 look like published CAR-T practice; they are not clinical reference values.
 """
 
-# ruff: noqa: PLR2004 - generation parameters are the data here (as in carta.analytics and
-# carta.io, which pyproject exempts); each is documented in docs/synth.md.
-
 from __future__ import annotations
 
 from dataclasses import dataclass

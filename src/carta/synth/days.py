@@ -17,9 +17,6 @@ Work is done on (patients x 36 days) NumPy arrays; the only Python loop runs ove
 (for the inflammation index that drives CRP, ferritin and IL-6).
 """
 
-# ruff: noqa: PLR2004 - generation parameters are the data here (as in carta.analytics and
-# carta.io, which pyproject exempts); each is documented in docs/synth.md.
-
 from __future__ import annotations
 
 from dataclasses import dataclass

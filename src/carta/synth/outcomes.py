@@ -9,9 +9,6 @@ at the data cut-off, or earlier for a few patients lost to follow-up or withdraw
 These are synthetic parameters in the range of published CAR-T outcomes, not estimates.
 """
 
-# ruff: noqa: PLR2004 - generation parameters are the data here (as in carta.analytics and
-# carta.io, which pyproject exempts); each is documented in docs/synth.md.
-
 from __future__ import annotations
 
 from dataclasses import dataclass
