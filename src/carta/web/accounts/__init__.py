@@ -1,0 +1,1 @@
+"""Centers (hospitals), memberships with a role, login throttling, and center scoping."""

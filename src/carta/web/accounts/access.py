@@ -1,0 +1,120 @@
+"""The only center-scoping code: who may do what to which center's records (ADR 0203).
+
+Every read passes its queryset through :func:`restrict`; every write checks
+:func:`require_record` or :func:`require_center`. A record of a center the user may not view is
+reported as missing (``Model.DoesNotExist``, a 404), never as forbidden, so a user cannot learn
+that another center's patient exists. A user who may view a record but not perform the action
+gets ``PermissionDenied`` (a 403).
+
+Superusers count as network administrators. Inactive and anonymous users see nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, PermissionDenied
+from django.db import models
+from django.db.models import Exists, Q
+
+from carta.web.accounts.models import Center, Membership
+from carta.web.accounts.roles import ROLE_ACTIONS, Action, Role, roles_allowing
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+def center_path(model: type[models.Model]) -> str:
+    """The lookup from ``model`` to the center its rows belong to.
+
+    A center itself; a row with a ``patient`` belongs to the patient's center; otherwise the
+    row's own ``center``.
+    """
+    if issubclass(model, Center):
+        return "pk"
+    for name, path in (("patient", "patient__center"), ("center", "center")):
+        try:
+            model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        return path
+    raise ImproperlyConfigured(f"{model.__name__} has neither a patient nor a center field")
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def _network_wide(user: Any, action: Action) -> bool:
+    """True when a superuser's implicit network role allows ``action`` everywhere."""
+    return bool(user.is_superuser and action in ROLE_ACTIONS[Role.NETWORK_ADMIN])
+
+
+def _grant_condition(user: Any, action: Action, path: str) -> Q:
+    """Rows of the centers where ``user`` has a role allowing ``action``."""
+    roles = roles_allowing(action)
+    centers = Membership.objects.filter(user=user, role__in=roles, center__isnull=False).values(
+        "center_id"
+    )
+    condition = Q(**{f"{path}__in": centers})
+    if Role.NETWORK_ADMIN in roles:
+        network = Membership.objects.filter(user=user, role=Role.NETWORK_ADMIN)
+        condition |= Q(Exists(network))
+    return condition
+
+
+def restrict(
+    queryset: models.QuerySet[ModelT], user: Any, action: Action
+) -> models.QuerySet[ModelT]:
+    """``queryset`` narrowed to the rows ``user`` may ``action`` (one SQL query, no extra)."""
+    if not _active(user):
+        return queryset.none()
+    if _network_wide(user, action):
+        return queryset
+    return queryset.filter(_grant_condition(user, action, center_path(queryset.model)))
+
+
+def centers(user: Any, action: Action) -> models.QuerySet[Center]:
+    """The centers whose records ``user`` may ``action``."""
+    return restrict(Center.objects.all(), user, action)
+
+
+def can(user: Any, center: Center | None, action: Action) -> bool:
+    """May ``user`` ``action`` the records of ``center``? ``None`` asks for a network-level
+    action (creating centers, granting network roles)."""
+    if not _active(user):
+        return False
+    if _network_wide(user, action):
+        return True
+    roles = roles_allowing(action)
+    condition = Q(role=Role.NETWORK_ADMIN) if Role.NETWORK_ADMIN in roles else Q(pk__in=[])
+    if center is not None:
+        condition |= Q(center=center, role__in=roles)
+    return Membership.objects.filter(condition, user=user).exists()
+
+
+def require_center(user: Any, center: Center | None, action: Action) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` may ``action`` at ``center``."""
+    if not can(user, center, action):
+        raise PermissionDenied(f"{action} not allowed at this center")
+
+
+def require_record(user: Any, record: models.Model, action: Action) -> None:
+    """Raise ``DoesNotExist`` if ``user`` may not view ``record``, ``PermissionDenied`` if they
+    may view it but not ``action`` it."""
+    model = type(record)
+    rows = model._default_manager.filter(pk=record.pk)
+    if restrict(rows, user, action).exists():
+        return
+    if action != "view" and restrict(rows, user, "view").exists():
+        raise PermissionDenied(f"{action} not allowed on this record")
+    raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+
+
+def is_network_admin(user: Any) -> bool:
+    """Does ``user`` hold the network administrator role (or is a superuser)?"""
+    if not _active(user):
+        return False
+    return (
+        bool(user.is_superuser)
+        or Membership.objects.filter(user=user, role=Role.NETWORK_ADMIN).exists()
+    )

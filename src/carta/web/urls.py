@@ -1,0 +1,11 @@
+"""URL routes. Registry views, the API and reports are added by their own modules later."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

@@ -1,0 +1,205 @@
+"""Center scoping: own center, other center, no access; analysts pseudonymised; network admin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+
+from carta.web.accounts import access
+from carta.web.registry import selectors, services
+from carta.web.registry.models import DailyAssessment, Infusion, Patient, PatientIdentity
+from tests.web.conftest import Network
+
+IDENTITY = {"full_name": "Wang Fang", "medical_record_number": "MRN-1"}
+
+
+@pytest.fixture
+def patient(network: Network, make_patient: Callable[..., Any]) -> Patient:
+    return make_patient(identity=IDENTITY)
+
+
+# --- reading a patient: three personas -----------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "physician", "center_admin", "analyst"])
+def test_own_center_sees_the_patient(network: Network, patient: Patient, persona: str) -> None:
+    user = getattr(network, persona)
+    assert selectors.get_patient(user, patient.pk) == patient
+    assert list(selectors.list_patients(user)) == [patient]
+
+
+@pytest.mark.parametrize("persona", ["other_coordinator", "nobody"])
+def test_other_center_and_no_access_get_not_found(
+    network: Network, patient: Patient, persona: str
+) -> None:
+    user = getattr(network, persona)
+    with pytest.raises(Patient.DoesNotExist):
+        selectors.get_patient(user, patient.pk)
+    assert list(selectors.list_patients(user)) == []
+
+
+def test_not_visible_is_the_same_error_as_missing(network: Network, patient: Patient) -> None:
+    with pytest.raises(Patient.DoesNotExist) as hidden:
+        selectors.get_patient(network.other_coordinator, patient.pk)
+    with pytest.raises(Patient.DoesNotExist) as missing:
+        selectors.get_patient(network.other_coordinator, 999_999)
+    assert str(hidden.value) == str(missing.value)
+
+
+def test_anonymous_and_inactive_users_see_nothing(network: Network, patient: Patient) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    network.coordinator.is_active = False
+    for user in (AnonymousUser(), network.coordinator, None):
+        assert list(selectors.list_patients(user)) == []
+        assert not access.can(user, network.beijing, "view")
+
+
+def test_network_admin_sees_every_center(
+    network: Network, make_patient: Callable[..., Any]
+) -> None:
+    beijing = make_patient()
+    shanghai = make_patient(actor=network.other_coordinator, center=network.shanghai)
+    assert set(selectors.list_patients(network.network_admin)) == {beijing, shanghai}
+    assert set(access.centers(network.network_admin, "change")) == {
+        network.beijing,
+        network.shanghai,
+    }
+
+
+def test_superuser_counts_as_network_admin(network: Network, patient: Patient) -> None:
+    root = get_user_model().objects.create_superuser("root", password="Root-Password-1")
+    assert selectors.get_patient(root, patient.pk) == patient
+    assert selectors.get_patient_identity(root, patient) is None
+
+
+def test_restrict_follows_the_patient_to_child_records(
+    network: Network, infused_patient: Patient
+) -> None:
+    assert selectors.records(network.coordinator, Infusion).count() == 1
+    assert selectors.records(network.other_coordinator, Infusion).count() == 0
+    assert selectors.records(network.nobody, Infusion).count() == 0
+
+
+def test_restrict_adds_no_query(
+    network: Network, patient: Patient, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1):
+        list(selectors.list_patients(network.network_admin))
+    with django_assert_num_queries(1):
+        list(selectors.list_patients(network.analyst))
+
+
+# --- identifying fields ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "physician", "center_admin"])
+def test_own_center_clinical_roles_see_identity(
+    network: Network, patient: Patient, persona: str
+) -> None:
+    identity = selectors.get_patient_identity(getattr(network, persona), patient)
+    assert identity is not None
+    assert identity.full_name == "Wang Fang"
+    assert selectors.can_identify(getattr(network, persona), patient)
+
+
+@pytest.mark.parametrize("persona", ["analyst", "network_admin", "other_coordinator", "nobody"])
+def test_identity_hidden_from_everyone_else(
+    network: Network, patient: Patient, persona: str
+) -> None:
+    user = getattr(network, persona)
+    assert selectors.get_patient_identity(user, patient) is None
+    assert not selectors.can_identify(user, patient)
+    assert selectors.records(user, PatientIdentity, "view").filter(patient=patient).exists() in (
+        persona in {"analyst", "network_admin"},
+        False,
+    )
+
+
+def test_patient_rows_hold_no_identifying_field() -> None:
+    names = {field.name for field in Patient._meta.get_fields()}
+    for identifying in ("full_name", "national_id", "medical_record_number", "phone"):
+        assert identifying not in names
+    assert "date_of_birth" not in names
+
+
+def test_identity_audit_events_are_hidden_from_analysts(network: Network, patient: Patient) -> None:
+    identity = PatientIdentity.objects.get(patient=patient)
+    assert selectors.audit_history(network.coordinator, identity).count() == 1
+    assert selectors.audit_history(network.analyst, identity).count() == 0
+    assert selectors.audit_history(network.analyst, patient).count() == 1
+
+
+# --- writing: three personas ---------------------------------------------------------------
+
+
+def test_own_center_can_write(network: Network, patient: Patient) -> None:
+    updated = services.update_patient(
+        actor=network.physician, patient=patient, reason="weighed", weight_kg=71.0
+    )
+    assert updated.weight_kg == 71.0
+
+
+def test_other_center_write_is_not_found(network: Network, patient: Patient) -> None:
+    with pytest.raises(Patient.DoesNotExist):
+        services.update_patient(
+            actor=network.other_coordinator, patient=patient, reason="x", weight_kg=71.0
+        )
+    with pytest.raises(Patient.DoesNotExist):
+        services.record_diagnosis(actor=network.nobody, patient=patient, disease="lbcl")
+
+
+def test_analyst_cannot_write(network: Network, patient: Patient) -> None:
+    with pytest.raises(PermissionDenied):
+        services.update_patient(actor=network.analyst, patient=patient, reason="x", weight_kg=71.0)
+    with pytest.raises(PermissionDenied):
+        services.create_patient(
+            actor=network.analyst,
+            center=network.beijing,
+            registry_id="BJ-X",
+            sex="male",
+            year_of_birth=1980,
+        )
+    assert Patient.objects.get(pk=patient.pk).weight_kg == 70.0
+
+
+def test_creating_at_another_center_is_refused(network: Network) -> None:
+    with pytest.raises(PermissionDenied):
+        services.create_patient(
+            actor=network.coordinator,
+            center=network.shanghai,
+            registry_id="SH-1",
+            sex="male",
+            year_of_birth=1980,
+        )
+    assert not Patient.objects.exists()
+
+
+def test_network_admin_can_write_anywhere_but_not_identity(
+    network: Network, patient: Patient
+) -> None:
+    services.update_patient(
+        actor=network.network_admin, patient=patient, reason="data quality", height_cm=166.0
+    )
+    with pytest.raises(PermissionDenied):
+        services.set_patient_identity(
+            actor=network.network_admin, patient=patient, reason="x", phone="123"
+        )
+
+
+def test_daily_assessments_of_another_center_are_not_found(
+    network: Network, infused_patient: Patient
+) -> None:
+    services.record_daily_assessment(
+        actor=network.coordinator, patient=infused_patient, day=1, temperature_c=37.0
+    )
+    row = DailyAssessment.objects.get()
+    assert selectors.get_record(network.analyst, DailyAssessment, row.pk) == row
+    with pytest.raises(DailyAssessment.DoesNotExist):
+        selectors.get_record(network.other_coordinator, DailyAssessment, row.pk)
+    with pytest.raises(DailyAssessment.DoesNotExist):
+        selectors.get_record(network.analyst, DailyAssessment, row.pk, "change")
