@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "carta.web.accounts",
     "carta.web.audit",
     "carta.web.registry",
+    "carta.web.imports",
+    "carta.web.api",
 ]
 
 MIDDLEWARE = [

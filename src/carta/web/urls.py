@@ -1,4 +1,4 @@
-"""URL routes. Registry views, the API and reports are added by their own modules later."""
+"""URL routes: each app owns its urls.py; this module only mounts them."""
 
 from __future__ import annotations
 
@@ -8,4 +8,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("carta.web.api.urls")),
+    path("import/", include("carta.web.imports.urls")),
+    path("accounts/", include("carta.web.accounts.urls")),
+    path("", include("carta.web.registry.urls")),
 ]
