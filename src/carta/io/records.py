@@ -16,6 +16,7 @@ from carta.clinical.vocabulary import VASOPRESSORS
 # lists (``times_days``, ``levels``) stay list columns. In CSV, a list cell is written as
 # values separated by ``;``.
 FLATTENED_GROUPS = ("ice_items", "capd_items", "anc_by_day")
+LIST_SEPARATOR = ";"
 LIST_OF_OBJECTS = {"anc_measurements": ("day", "anc")}
 
 # The vasopressor list becomes one boolean column per recognised agent
