@@ -1,0 +1,592 @@
+"""Forecast models: regularised logistic regression or gradient boosting, chosen by grouped
+cross-validation, with sigmoid (Platt) probability calibration; prediction with the missing
+inputs and the top contributing factors of every row.
+
+For each target (ICANS >= 1, ICANS >= 3, CRS >= 2 within 5 days):
+
+1. training rows are the patient-days from day 0 on with a known label;
+2. each candidate (:data:`DEFAULT_CANDIDATES`) is scored by out-of-fold AUROC over
+   ``StratifiedGroupKFold`` folds grouped by person - never by row, so no patient is on both
+   sides of a split (Roberts DR et al., Ecography 2017;40:913, on structured cross-validation);
+3. the best candidate is refitted on every training row and calibrated with the sigmoid
+   method on the same grouped folds (``CalibratedClassifierCV(ensemble=False)``; Platt 1999,
+   Niculescu-Mizil & Caruana, ICML 2005).
+
+The selection scores are written to the model card; they are slightly optimistic because the
+same folds chose the model. ``carta.analytics.forecast.evaluate`` runs the whole procedure
+inside an outer grouped split for unbiased figures (``benchmarks/forecast.py``).
+
+Contributions (``explain``): for the logistic model, coefficient x standardised value, summed
+over the features of each input (exact on the log-odds scale, relative to the training mean);
+for gradient boosting, an occlusion approximation - the change in log-odds when the features of
+one input are set to their training medians (ADR 0409). Neither is causal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import platform
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from carta.analytics.forecast import columns as c
+from carta.analytics.forecast.features import (
+    CARRIED_FORWARD,
+    MISSING_INPUTS,
+    FeatureSet,
+    build_features,
+    input_of,
+    label_frame,
+)
+
+Kind = Literal["logistic", "boosting"]
+FloatArray = NDArray[np.float64]
+MODEL_FORMAT = "carta-forecast/1"
+DEFAULT_FOLDS = 5
+TOP_FACTORS = 3
+MIN_EVENT_PATIENTS = 2
+# Native threads per fit. Models this small fit fastest on one thread; on a shared machine more
+# threads oversubscribe the cores and a 1-second fit takes 10 (measured on 2 busy cores).
+THREADS = 1
+DISCLAIMER = (
+    "Decision support only: a statistical estimate from past patients that does not replace "
+    "clinical judgement, local protocols or the treating team's assessment."
+)
+STATUS = "forecast_status"
+STATUS_OK = "ok"
+STATUS_BEFORE_INFUSION = "before_infusion"
+VERSION_COLUMN = "model_version"
+
+
+class ForecastError(Exception):
+    """Training is impossible as asked (no labels, too few events for every target ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A model family and its settings."""
+
+    name: str
+    kind: Kind
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def estimator(self, seed: int) -> Pipeline:
+        """A fresh, unfitted pipeline."""
+        settings = dict(self.params)
+        if self.kind == "logistic":
+            return Pipeline(
+                [
+                    ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                    ("scale", StandardScaler()),
+                    ("model", LogisticRegression(max_iter=5000, **settings)),
+                ]
+            )
+        return Pipeline(
+            [
+                (
+                    "model",
+                    HistGradientBoostingClassifier(
+                        early_stopping=False, random_state=seed, **settings
+                    ),
+                )
+            ]
+        )
+
+
+DEFAULT_CANDIDATES: tuple[Candidate, ...] = (
+    Candidate("logistic-ridge", "logistic", (("C", 0.1), ("l1_ratio", 0.0))),
+    Candidate(
+        "logistic-lasso", "logistic", (("C", 0.1), ("l1_ratio", 1.0), ("solver", "liblinear"))
+    ),
+    Candidate(
+        "gradient-boosting",
+        "boosting",
+        (
+            ("max_depth", 3),
+            ("learning_rate", 0.05),
+            ("max_iter", 150),
+            ("min_samples_leaf", 20),
+            ("l2_regularization", 1.0),
+        ),
+    ),
+)
+
+
+def metrics(y: Sequence[int] | NDArray[Any], p: Sequence[float] | FloatArray) -> dict[str, Any]:
+    """Rows, events, AUROC, AUPRC (average precision) and Brier score; AUROC needs both classes."""
+    truth = np.asarray(y, dtype=np.int64)
+    probability = np.asarray(p, dtype=np.float64)
+    events = int(truth.sum())
+    both = 0 < events < truth.size
+    return {
+        "rows": int(truth.size),
+        "events": events,
+        "prevalence": float(truth.mean()) if truth.size else None,
+        "auroc": float(roc_auc_score(truth, probability)) if both else None,
+        "auprc": float(average_precision_score(truth, probability)) if both else None,
+        "brier": float(brier_score_loss(truth, probability)) if truth.size else None,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingData:
+    """One target's training matrix: rows from day 0 with a known label."""
+
+    x: FloatArray
+    y: NDArray[np.int64]
+    groups: NDArray[Any]
+    columns: tuple[str, ...]
+    patients: NDArray[Any]
+
+
+def training_data(features: FeatureSet, labels: pl.DataFrame, target: str) -> TrainingData:
+    """The target's rows and the feature columns that vary on them (constants say nothing)."""
+    keep = (features.frame[c.DAY] >= 0) & labels[target].is_not_null()
+    rows = features.frame.filter(keep)
+    matrix = features.matrix().filter(keep)
+    varying = tuple(name for name in features.columns if matrix[name].drop_nulls().n_unique() > 1)
+    return TrainingData(
+        x=matrix.select(varying).to_numpy().astype(np.float64),
+        y=labels[target].filter(keep).cast(pl.Int64).to_numpy(),
+        groups=rows[c.PERSON_ID].to_numpy(),
+        columns=varying,
+        patients=rows[c.PATIENT_ID].to_numpy(),
+    )
+
+
+def grouped_splits(
+    y: NDArray[np.int64], groups: NDArray[Any], folds: int, seed: int
+) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    """Folds that never split a person's rows, balanced for events where possible."""
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splits = list(splitter.split(np.zeros(y.size), y, groups))
+    for train, _ in splits:
+        if np.unique(y[train]).size < 2:
+            raise ForecastError("a training fold has only one class; use fewer folds")
+    return splits
+
+
+def usable_folds(y: NDArray[np.int64], groups: NDArray[Any], folds: int) -> int:
+    """``folds`` capped by the persons with an event and by the persons (a fold needs both)."""
+    with_event = np.unique(groups[y == 1]).size
+    return int(min(folds, with_event, np.unique(groups).size))
+
+
+@dataclass
+class TargetModel:
+    """One target's calibrated model and what is needed to explain and audit it."""
+
+    target: str
+    candidate: Candidate
+    calibrated: CalibratedClassifierCV
+    columns: tuple[str, ...]
+    reference: FloatArray
+    selection: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The inputs this model reads, in first-use order."""
+        return tuple(dict.fromkeys(input_of(name) for name in self.columns))
+
+    def base(self) -> Pipeline:
+        """The uncalibrated pipeline fitted on every training row."""
+        fitted: Pipeline = self.calibrated.calibrated_classifiers_[0].estimator
+        return fitted
+
+    def probability(self, x: FloatArray) -> FloatArray:
+        """Calibrated probability of the event for each row of ``x``."""
+        return np.asarray(self.calibrated.predict_proba(x)[:, 1], dtype=np.float64)
+
+    def contributions(self, x: FloatArray) -> tuple[tuple[str, ...], FloatArray]:
+        """Per input, each row's contribution to the log-odds (see the module docstring)."""
+        with threadpool_limits(THREADS):
+            return self._contributions(x)
+
+    def _contributions(self, x: FloatArray) -> tuple[tuple[str, ...], FloatArray]:
+        inputs = self.inputs
+        index = {
+            name: [i for i, column in enumerate(self.columns) if input_of(column) == name]
+            for name in inputs
+        }
+        base = self.base()
+        if self.candidate.kind == "logistic":
+            scaled = base[:-1].transform(x)
+            per_feature = scaled * base[-1].coef_[0]
+            values = np.column_stack([per_feature[:, index[name]].sum(axis=1) for name in inputs])
+            return inputs, values
+        full = base.decision_function(x)
+        values = np.empty((x.shape[0], len(inputs)), dtype=np.float64)
+        for position, name in enumerate(inputs):
+            occluded = x.copy()
+            occluded[:, index[name]] = self.reference[index[name]]
+            values[:, position] = full - base.decision_function(occluded)
+        return inputs, values
+
+
+def fit_target(
+    data: TrainingData,
+    target: str,
+    *,
+    candidates: Sequence[Candidate] = DEFAULT_CANDIDATES,
+    folds: int = DEFAULT_FOLDS,
+    seed: int = 0,
+) -> TargetModel:
+    """Select a candidate by grouped cross-validation, refit it and calibrate it."""
+    with threadpool_limits(THREADS):
+        return _fit_target(data, target, candidates, folds, seed)
+
+
+def _fit_target(
+    data: TrainingData, target: str, candidates: Sequence[Candidate], folds: int, seed: int
+) -> TargetModel:
+    usable = usable_folds(data.y, data.groups, folds)
+    if usable < MIN_EVENT_PATIENTS:
+        raise ForecastError(
+            f"{target}: {np.unique(data.groups[data.y == 1]).size} person(s) with an event; "
+            f"at least {MIN_EVENT_PATIENTS} are needed for grouped validation"
+        )
+    splits = grouped_splits(data.y, data.groups, usable, seed)
+    selection = []
+    best: tuple[float, Candidate, FloatArray] | None = None
+    for candidate in candidates:
+        oof = _out_of_fold(candidate, data, splits, seed)
+        scores = {"candidate": candidate.name, **metrics(data.y, oof)}
+        selection.append(scores)
+        auroc = scores["auroc"] if scores["auroc"] is not None else 0.0
+        if best is None or auroc > best[0]:
+            best = (auroc, candidate, oof)
+    assert best is not None
+    _, chosen, oof = best
+    calibrated = CalibratedClassifierCV(
+        chosen.estimator(seed), method="sigmoid", cv=splits, ensemble=False
+    )
+    calibrated.fit(data.x, data.y)
+    reference = np.nan_to_num(np.nanmedian(data.x, axis=0))
+    summary = {
+        "rows": int(data.y.size),
+        "events": int(data.y.sum()),
+        "patients": int(np.unique(data.patients).size),
+        "persons": int(np.unique(data.groups).size),
+        "persons_with_event": int(np.unique(data.groups[data.y == 1]).size),
+        "folds": usable,
+        "selected": chosen.name,
+        "selected_cv": metrics(data.y, oof),
+        "patient_level_cv_auroc": _patient_auroc(data.patients, data.y, oof),
+    }
+    return TargetModel(
+        target=target,
+        candidate=chosen,
+        calibrated=calibrated,
+        columns=data.columns,
+        reference=reference,
+        selection=selection,
+        summary=summary,
+    )
+
+
+def _out_of_fold(
+    candidate: Candidate,
+    data: TrainingData,
+    splits: Sequence[tuple[NDArray[np.intp], NDArray[np.intp]]],
+    seed: int,
+) -> FloatArray:
+    oof = np.empty(data.y.size, dtype=np.float64)
+    for train, test in splits:
+        estimator = candidate.estimator(seed).fit(data.x[train], data.y[train])
+        oof[test] = estimator.predict_proba(data.x[test])[:, 1]
+    return oof
+
+
+def _patient_auroc(patients: NDArray[Any], y: NDArray[np.int64], p: FloatArray) -> float | None:
+    """AUROC of each patient's highest forecast against "had an event in some window"."""
+    frame = (
+        pl.DataFrame({"patient": patients, "y": y, "p": p})
+        .group_by("patient")
+        .agg(pl.col("y").max(), pl.col("p").max())
+    )
+    auroc: float | None = metrics(frame["y"].to_numpy(), frame["p"].to_numpy())["auroc"]
+    return auroc
+
+
+# --- the model over all targets ----------------------------------------------------------------
+
+
+@dataclass
+class ForecastModel:
+    """Fitted models for each target that had enough events, with the model card."""
+
+    version: str
+    categories: dict[str, tuple[str, ...]]
+    targets: dict[str, TargetModel]
+    skipped: dict[str, str]
+    card: dict[str, Any] = field(default_factory=dict)
+    horizon: int = c.HORIZON_DAYS
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Every input any target model reads."""
+        names: dict[str, None] = {}
+        for model in self.targets.values():
+            names.update(dict.fromkeys(model.inputs))
+        return tuple(names)
+
+
+def fit_forecaster(
+    frame: pl.DataFrame,
+    *,
+    candidates: Sequence[Candidate] = DEFAULT_CANDIDATES,
+    folds: int = DEFAULT_FOLDS,
+    seed: int = 0,
+    targets: Sequence[str] = c.TARGETS,
+    data_description: Mapping[str, Any] | None = None,
+) -> ForecastModel:
+    """Train every target that the data allow on a canonical frame; the card records why not.
+
+    Raises :class:`ForecastError` when no target can be trained.
+    """
+    features = build_features(frame)
+    labels = label_frame(frame)
+    fitted: dict[str, TargetModel] = {}
+    skipped: dict[str, str] = {}
+    for target in targets:
+        data = training_data(features, labels, target)
+        if data.y.size == 0:
+            skipped[target] = "no patient-day from day 0 with a known label"
+            continue
+        try:
+            fitted[target] = fit_target(data, target, candidates=candidates, folds=folds, seed=seed)
+        except ForecastError as error:
+            skipped[target] = str(error)
+    if not fitted:
+        reasons = "; ".join(f"{name}: {why}" for name, why in skipped.items())
+        raise ForecastError(f"no forecast could be trained ({reasons})")
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    digest = data_digest(frame)
+    version = f"{created:%Y%m%dT%H%M%SZ}-{digest[:8]}"
+    model = ForecastModel(
+        version=version,
+        categories={name: tuple(values) for name, values in features.categories.items()},
+        targets=fitted,
+        skipped=skipped,
+    )
+    model.card = model_card(
+        model, frame, features, created, digest, folds, seed, candidates, data_description
+    )
+    return model
+
+
+def data_digest(frame: pl.DataFrame) -> str:
+    """SHA-256 of the canonical training rows (sorted), so a card names its data exactly."""
+    ordered = frame.sort(c.PATIENT_ID, c.DAY)
+    return hashlib.sha256(ordered.write_csv().encode("utf-8")).hexdigest()
+
+
+def model_card(
+    model: ForecastModel,
+    frame: pl.DataFrame,
+    features: FeatureSet,
+    created: dt.datetime,
+    digest: str,
+    folds: int,
+    seed: int,
+    candidates: Sequence[Candidate],
+    data_description: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The JSON model card: data, dates, features, validation figures, versions, intended use."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import sklearn
+
+    try:
+        carta_version = version("carta")
+    except PackageNotFoundError:
+        carta_version = "unknown"
+    used = set(model.inputs)
+    offered = {input_of(name) for name in features.columns}
+    days = frame[c.DAY]
+    return {
+        "format": MODEL_FORMAT,
+        "model_version": model.version,
+        "created_utc": created.isoformat(),
+        "carta_version": carta_version,
+        "scikit_learn_version": sklearn.__version__,
+        "python_version": platform.python_version(),
+        "intended_use": (
+            "Daily forecast, for a patient after CAR-T infusion, of ICANS (any grade and grade "
+            ">= 3) and CRS grade >= 2 within the next "
+            f"{model.horizon} days, from the observations up to that day. {DISCLAIMER}"
+        ),
+        "data": {
+            **(dict(data_description) if data_description else {}),
+            "rows": frame.height,
+            "patients": frame[c.PATIENT_ID].n_unique(),
+            "persons": frame[c.PERSON_ID].n_unique(),
+            "first_day": int(days.min()) if frame.height else None,  # type: ignore[arg-type]
+            "last_day": int(days.max()) if frame.height else None,  # type: ignore[arg-type]
+            "sha256": digest,
+        },
+        "horizon_days": model.horizon,
+        "labels": {
+            c.ICANS_ANY: "recorded ICANS grade >= 1 on one of the next days",
+            c.ICANS_SEVERE: "recorded ICANS grade >= 3 on one of the next days",
+            c.CRS_2: "CRS grade >= 2 on one of the next days (daily grades, else CRS summary)",
+            "unknown": "a window with a day without a grade and no event is left out",
+        },
+        "validation": {
+            "method": "grouped (by person) stratified k-fold; selection by out-of-fold AUROC",
+            "folds": folds,
+            "seed": seed,
+            "candidates": [candidate.name for candidate in candidates],
+            "note": (
+                "selection figures are slightly optimistic (the same folds chose the model); "
+                "benchmarks/forecast.py reports nested figures"
+            ),
+        },
+        "targets": {
+            name: {
+                "probability_column": c.PROBABILITY_COLUMNS[name],
+                **target.summary,
+                "candidates": target.selection,
+                "features": list(target.columns),
+                "inputs": list(target.inputs),
+            }
+            for name, target in model.targets.items()
+        },
+        "skipped_targets": model.skipped,
+        "inputs_used": sorted(used),
+        "inputs_not_available_in_training": sorted(offered - used),
+        "categories": {name: list(values) for name, values in model.categories.items()},
+        "missing_data": (
+            "last value carried forward within a patient with indicators (no value yet, not "
+            "measured today, trend unknown); logistic models impute the training median beside "
+            "the indicator, gradient boosting routes missing values natively; every prediction "
+            "lists the inputs it lacked"
+        ),
+        "contributions": (
+            "logistic: coefficient x standardised value per input; gradient boosting: change "
+            "in log-odds when an input's features are set to the training median (approximation)"
+        ),
+        "disclaimer": DISCLAIMER,
+    }
+
+
+# --- prediction ----------------------------------------------------------------------------------
+
+
+def predict(model: ForecastModel, frame: pl.DataFrame, *, top: int = TOP_FACTORS) -> pl.DataFrame:
+    """One row per input row: probabilities, status, missing inputs, top factors, version.
+
+    Columns: ``patient_id``, ``day``, ``forecast_status`` (``ok``, or ``before_infusion`` for
+    negative days, which get no probability), ``p_icans_5d``, ``p_severe_icans_5d``,
+    ``p_crs2_5d`` (those the model has), ``missing_inputs`` and ``carried_forward`` (inputs the
+    model reads that had no value yet / were carried from an earlier day), ``factors_<target>``
+    (the ``top`` inputs by absolute contribution, ``"crp_mg_dL +0.84"``, log-odds) and
+    ``model_version``.
+    """
+    with threadpool_limits(THREADS):
+        return _predict(model, frame, top)
+
+
+def _predict(model: ForecastModel, frame: pl.DataFrame, top: int) -> pl.DataFrame:
+    if frame.height == 0:
+        return _empty_forecast(model, frame)
+    features = build_features(frame, model.categories)
+    after = (features.frame[c.DAY] >= 0).to_numpy()
+    used = list(model.inputs)
+    columns: list[pl.Series] = [
+        features.frame[c.PATIENT_ID],
+        features.frame[c.DAY],
+        pl.Series(
+            STATUS, np.where(after, STATUS_OK, STATUS_BEFORE_INFUSION).tolist(), dtype=pl.String
+        ),
+    ]
+    factor_columns = []
+    for target, fitted in model.targets.items():
+        x = features.matrix(fitted.columns).to_numpy().astype(np.float64)
+        probability = np.where(after, fitted.probability(x), np.nan)
+        columns.append(pl.Series(c.PROBABILITY_COLUMNS[target], probability).fill_nan(None))
+        factor_columns.append(pl.Series(f"factors_{target}", _top_factors(fitted, x, after, top)))
+    listed = features.frame.select(
+        pl.col(MISSING_INPUTS).list.set_intersection(used),
+        pl.col(CARRIED_FORWARD).list.set_intersection(used),
+    )
+    result = pl.concat([pl.DataFrame(columns), listed], how="horizontal")
+    return result.with_columns(*factor_columns, pl.lit(model.version).alias(VERSION_COLUMN))
+
+
+def _empty_forecast(model: ForecastModel, frame: pl.DataFrame) -> pl.DataFrame:
+    """The forecast columns with no rows (an input with a header and no data)."""
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        c.PATIENT_ID: pl.String,
+        c.DAY: frame.schema.get(c.DAY, pl.Int64),
+        STATUS: pl.String,
+        **{c.PROBABILITY_COLUMNS[target]: pl.Float64 for target in model.targets},
+        MISSING_INPUTS: pl.List(pl.String),
+        CARRIED_FORWARD: pl.List(pl.String),
+        **{f"factors_{target}": pl.List(pl.String) for target in model.targets},
+        VERSION_COLUMN: pl.String,
+    }
+    return pl.DataFrame(schema=schema)
+
+
+def _top_factors(
+    fitted: TargetModel, x: FloatArray, after: NDArray[np.bool_], top: int
+) -> list[list[str] | None]:
+    inputs, values = fitted.contributions(x)
+    order = np.argsort(-np.abs(values), axis=1)[:, :top]
+    return [
+        [f"{inputs[j]} {values[i, j]:+.2f}" for j in order[i]] if after[i] else None
+        for i in range(x.shape[0])
+    ]
+
+
+def explain(model: ForecastModel, frame: pl.DataFrame, *, top: int | None = None) -> pl.DataFrame:
+    """Long format: ``patient_id``, ``day``, ``target``, ``input``, ``contribution``, ``rank``.
+
+    Every input each target model reads (or its ``top`` by absolute value), for days from 0.
+    """
+    with threadpool_limits(THREADS):
+        return _explain(model, frame, top)
+
+
+def _explain(model: ForecastModel, frame: pl.DataFrame, top: int | None) -> pl.DataFrame:
+    features = build_features(frame, model.categories)
+    keys = features.frame.select(c.PATIENT_ID, c.DAY).with_row_index("_row")
+    parts = []
+    for target, fitted in model.targets.items():
+        x = features.matrix(fitted.columns).to_numpy().astype(np.float64)
+        inputs, values = fitted.contributions(x)
+        long = pl.DataFrame(
+            {
+                "_row": np.repeat(np.arange(x.shape[0], dtype=np.uint32), len(inputs)),
+                "target": target,
+                "input": np.tile(np.asarray(inputs), x.shape[0]),
+                "contribution": values.reshape(-1),
+            }
+        ).with_columns(
+            pl.col("contribution")
+            .abs()
+            .rank("ordinal", descending=True)
+            .over("_row")
+            .cast(pl.Int64)
+            .alias("rank")
+        )
+        parts.append(long if top is None else long.filter(pl.col("rank") <= top))
+    result = keys.join(pl.concat(parts), on="_row").filter(pl.col(c.DAY) >= 0)
+    return result.sort("_row", "target", "rank").drop("_row")
