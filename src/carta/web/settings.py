@@ -119,6 +119,7 @@ USE_TZ = True
 
 # --- static files (whitenoise serves them from the app process) ------------------------------
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = config.static_root(os.environ, folder=DATA_DIR)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -18,6 +18,19 @@ from carta.clinical.body import BodyMeasurements, BsaResult, body_surface_area
 from carta.clinical.inputs import observation_from_mapping
 from carta.clinical.results import RuleResult, Status
 from carta.clinical.scores import capd, ice
+from carta.clinical.scores.car_hematotox import (
+    CARHematotoxObservation,
+    CARHematotoxResult,
+    score_car_hematotox,
+)
+from carta.clinical.scores.easix import (
+    EASIXObservation,
+    EASIXResult,
+    MEASIXObservation,
+    MEASIXResult,
+    compute_easix,
+    compute_m_easix,
+)
 from carta.clinical.toxicity.crs_astct_2019 import CRSObservation, CRSResult, grade_crs
 from carta.clinical.toxicity.icans_astct_2019 import (
     ICE_MIN_AGE_YEARS,
@@ -398,3 +411,60 @@ def follow_up(
 ) -> tuple[followup.VisitState, ...]:
     """Every CIBMTR follow-up visit of an infusion with its status on ``today``."""
     return followup.follow_up_status(infusion_date, today, frozenset(done), ended_on)
+
+
+# --- baseline risk scores before lymphodepletion (reference sections f and g) -----------------
+
+# Model lab field -> the Appendix A name the score rules read.
+BASELINE_LABS: dict[str, str] = {
+    "platelets_per_ul": "platelets_per_uL",
+    "anc_per_ul": "anc_per_uL",
+    "hemoglobin_g_dl": "hemoglobin_g_dL",
+    "crp_mg_dl": "crp_mg_dL",
+    "ferritin_ng_ml": "ferritin_ng_mL",
+    "ldh_u_l": "ldh_U_L",
+    "creatinine_mg_dl": "creatinine_mg_dL",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineScores:
+    """CAR-HEMATOTOX, EASIX and m-EASIX from the labs before lymphodepletion.
+
+    ``lab_days`` says which day each lab value came from (absent: no value before the
+    cut-off).
+    """
+
+    lab_days: Mapping[str, int]
+    car_hematotox: CARHematotoxResult
+    easix: EASIXResult
+    m_easix: MEASIXResult
+
+
+def baseline_scores(
+    days: Iterable[Mapping[str, Any]], lymphodepletion_first_day: int | None
+) -> BaselineScores:
+    """The baseline scores of one infusion from its daily rows (``day`` plus lab fields).
+
+    Each lab is its latest known value on a day before the infusion and, when lymphodepletion
+    is recorded, on or before its first day: CAR-HEMATOTOX was derived on labs taken before
+    lymphodepletion (Rejeski 2021, about day -5) and EASIX's cut-off before lymphodepletion
+    (Korell 2022). A lab without such a value is unknown, and the score says what is missing.
+    """
+    cutoff = -1 if lymphodepletion_first_day is None else min(lymphodepletion_first_day, -1)
+    latest: dict[str, tuple[int, float]] = {}
+    for row in days:
+        day = row["day"]
+        if day > cutoff:
+            continue
+        for field in BASELINE_LABS:
+            value = row.get(field)
+            if value is not None and (field not in latest or day > latest[field][0]):
+                latest[field] = (day, value)
+    labs = {BASELINE_LABS[field]: value for field, (_day, value) in latest.items()}
+    return BaselineScores(
+        lab_days={field: day for field, (day, _value) in latest.items()},
+        car_hematotox=score_car_hematotox(observation_from_mapping(CARHematotoxObservation, labs)),
+        easix=compute_easix(observation_from_mapping(EASIXObservation, labs)),
+        m_easix=compute_m_easix(observation_from_mapping(MEASIXObservation, labs)),
+    )
