@@ -155,3 +155,23 @@ def test_row_order_is_kept_when_general_rows_are_mixed_in() -> None:
     out = grade_frame(frame_from_records(records))
     assert out["status"].to_list() == ["ok", "invalid_input", "cannot_grade", "ok"]
     assert out["grade"].to_list() == [0, None, None, 3]
+
+
+def test_out_of_range_ice_items_match_the_scalar_rule() -> None:
+    """Item range checks are bit tests (``x & ~max``): negative and large values, with and
+    without a given total, next to valid complete items and CAPD items."""
+    complete = dict.fromkeys(ICE_ITEMS, 1)
+    records: list[dict[str, Any]] = [
+        {"ice_items": complete},
+        {"ice_items": complete, "ice_score": 10},
+    ]
+    for item in ICE_ITEMS:
+        for value in (-1, -4, 2, 3, 4, 8, 2**40, -(2**40)):
+            records.append({"ice_items": complete | {item: value}})
+            records.append({"ice_items": complete | {item: value}, "ice_score": 9})
+    records.append({"capd_items": dict.fromkeys(CAPD_ITEMS, "never"), "age_years": 5.0})
+    records.append({"capd_items": dict.fromkeys(CAPD_ITEMS, "always"), "capd_score": 3})
+    expected = [
+        grade_icans(observation_from_mapping(ICANSObservation, r)).as_row() for r in records
+    ]
+    assert grade_frame(frame_from_records(records)).to_dicts() == expected

@@ -17,7 +17,10 @@ Two paths (ADR 0128):
   its output row by its key. A routing table (``_route_table``, also filled by the general path)
   maps the codes of the tool, the totals, the reasons, the age and the developmental delay to
   the row's ICE/CAPD state, or to GENERAL: rows that are invalid or have partly known items are
-  graded by the general path and appended to the table.
+  graded by the general path and appended to the table. The ~140 000 situations have
+  ~12 000 distinct outputs: a row map (situation -> distinct output row) keeps the final
+  six-column gather on a small table, and the keys are computed in one streaming query
+  (ADR 0106).
 
 So the clinical logic exists once in this module (the general path), the fast path only
 classifies values, and the hypothesis parity tests compare both with the scalar rule.
@@ -530,6 +533,7 @@ def general_rows(data: pl.DataFrame) -> pl.DataFrame:
 AGE = units.AGE_YEARS_RANGE
 ICE_NONE, ICE_GENERAL = ice.ICE_MAX_SCORE + 1, ice.ICE_MAX_SCORE + 2
 CAPD_NONE, CAPD_GENERAL = capd.CAPD_MAX_SCORE + 1, capd.CAPD_MAX_SCORE + 2
+ICE_CODES, CAPD_CODES = (ICE_NONE, ICE_GENERAL), (CAPD_NONE, CAPD_GENERAL)  # (unknown, general)
 REASON_NONE = len(v.NOT_PERFORMABLE_REASONS)
 TOOL_NONE = len(v.ICANS_TOOLS)
 AGE_UNKNOWN, AGE_CHILD, AGE_FROM_12, AGE_OUT_OF_RANGE = range(4)
@@ -758,32 +762,97 @@ def _total_code(shape: _Shape, name: str, top: int, codes: tuple[int, int]) -> p
     )
 
 
-def _ice_item_totals(items: pl.DataFrame) -> pl.Series:
-    """Total of each row of ICE items (UInt8); null when an item is unknown or out of range."""
-    tops = dict(zip(ICE_ITEM_COLUMNS, ice.ITEM_MAX.values(), strict=True))
-    ranges = items.select(
-        *(pl.col(name).min().alias(f"{name}.min") for name in tops),
-        *(pl.col(name).max().alias(f"{name}.max") for name in tops),
-    ).row(0, named=True)
-    values = []
-    for name, top in tops.items():
-        low, high = ranges[f"{name}.min"], ranges[f"{name}.max"]
-        narrow = pl.col(name).cast(pl.UInt8, wrap_numerical=True)  # exact for values in range
-        if low is None or (low >= 0 and high <= top):
-            values.append(narrow)
+def _sum(terms: list[pl.Expr]) -> pl.Expr:
+    """``t1 + t2 + ...``: null where any term is null."""
+    return sum(terms[1:], terms[0])
+
+
+def _ice_items_ok(columns: list[pl.Expr]) -> pl.Expr:
+    """True when every ICE item lies in 0..its maximum; null when an item is unknown.
+
+    An item's maximum is 2**k - 1, so ``0 <= x <= max`` is ``x & ~max == 0`` (a negative x
+    has its high bits set): one OR per item and one AND per distinct maximum, no comparisons.
+    """
+    by_top: dict[int, list[pl.Expr]] = {}
+    for column, top in zip(columns, ice.ITEM_MAX.values(), strict=True):
+        by_top.setdefault(top, []).append(column)
+    outside: list[pl.Expr] = []
+    for top, group in by_top.items():
+        if top & (top + 1):  # not 2**k - 1: compare instead
+            outside += [(~column.is_between(0, top)).cast(pl.Int64) for column in group]
         else:
-            values.append(pl.when(pl.col(name).is_between(0, top)).then(narrow))
-    return items.select(sum(values[1:], values[0])).to_series()
+            combined = group[0]
+            for column in group[1:]:
+                combined = combined | column
+            outside.append(combined & ~top)
+    either = outside[0]
+    for term in outside[1:]:
+        either = either | term
+    return either == 0
 
 
-def _capd_item_totals(items: pl.DataFrame) -> pl.Series:
-    """Total of each row of CAPD items (UInt8, b.5 points); null when an item is unknown."""
+def _assessment_code(
+    given: pl.Expr, total: Callable[[], tuple[pl.Expr, pl.Expr]], codes: tuple[int, int]
+) -> pl.Expr:
+    """On rows with items: their total if they are complete, valid and agree with a given
+    total (``given``, its code), else ``general``.
+
+    ``total()`` returns the items' total and a flag that is true when it is usable (null or
+    false otherwise); both are null where an item is unknown.
+    """
+    items_total, usable = total()
+    unknown, general = codes
+    agrees = usable & ((given == unknown) | (given == items_total))
+    return (
+        pl.when(agrees)
+        .then(items_total.cast(pl.UInt8, wrap_numerical=True))
+        .otherwise(pl.lit(general, pl.UInt8))
+    )
+
+
+def _ice_items() -> tuple[pl.Expr, pl.Expr]:
+    columns = [pl.col(name) for name in ICE_ITEM_COLUMNS]
+    return _sum(columns), _ice_items_ok(columns)
+
+
+def _capd_items() -> tuple[pl.Expr, pl.Expr]:
     codes = [pl.col(name).to_physical() for name in CAPD_ITEM_COLUMNS]
     points = [
         (capd.ITEM_POINTS_MAX - code) if item in capd.REVERSED_ITEMS else code
         for item, code in zip(capd.ITEMS, codes, strict=True)
     ]
-    return items.select(sum(points[1:], points[0])).to_series()
+    total = _sum(points)
+    return total, total.is_not_null()
+
+
+_ASSESSMENTS = (
+    # code column, given total, its top, item columns, the items' total, (unknown, general)
+    ("ice_code", "ice_score", ice.ICE_MAX_SCORE, ICE_ITEM_COLUMNS, _ice_items, ICE_CODES),
+    ("capd_code", "capd_score", capd.CAPD_MAX_SCORE, CAPD_ITEM_COLUMNS, _capd_items, CAPD_CODES),
+)
+
+
+def _assessment_codes(data: pl.DataFrame, shape: _Shape) -> dict[str, pl.Expr | pl.Series]:
+    """``ice_code`` and ``capd_code``: a total, unknown or general (UInt8), per row.
+
+    Without items, an expression on the given total. With items (usually a minority of the
+    rows), those rows are filtered, coded, and written over the given totals' codes: the
+    item columns are read once, and only the rows that have items are computed on.
+    """
+    found: dict[str, pl.Expr | pl.Series] = {}
+    for name, score, top, items, total, codes in _ASSESSMENTS:
+        given = _total_code(shape, score, top, codes)
+        if shape.all_null(*items):
+            found[name] = given
+            continue
+        has_items = pl.any_horizontal(pl.col(item).is_not_null() for item in items)
+        rows = data.select(has_items).to_series()
+        coded = data.lazy().filter(rows).select(_assessment_code(given, total, codes))
+        given_codes = data.select(given).to_series()
+        # Streaming: the filtered item columns are never materialised (half the page faults).
+        item_codes = coded.collect(engine="streaming").to_series()
+        found[name] = given_codes.scatter(_positions(rows), item_codes)
+    return found
 
 
 def _row_numbers(height: int) -> pl.Series:
@@ -794,42 +863,6 @@ def _row_numbers(height: int) -> pl.Series:
 def _positions(mask: pl.Series, numbers: pl.Series | None = None) -> pl.Series:
     """Row numbers where ``mask`` is true (as ``arg_true``, several times faster)."""
     return (_row_numbers(len(mask)) if numbers is None else numbers).filter(mask)
-
-
-def _assessment_codes(data: pl.DataFrame, shape: _Shape) -> pl.DataFrame:
-    """``ice_code`` and ``capd_code`` of every row: a total, unknown or general (UInt8).
-
-    Rows with items (usually a minority) are graded on their own and written back over the
-    code of the given total, so the item columns are read once.
-    """
-    codes = data.select(
-        _total_code(shape, "ice_score", ice.ICE_MAX_SCORE, (ICE_NONE, ICE_GENERAL)).alias(
-            "ice_code"
-        ),
-        _total_code(shape, "capd_score", capd.CAPD_MAX_SCORE, (CAPD_NONE, CAPD_GENERAL)).alias(
-            "capd_code"
-        ),
-    )
-    groups = (
-        ("ice_code", ICE_ITEM_COLUMNS, _ice_item_totals, (ICE_NONE, ICE_GENERAL)),
-        ("capd_code", CAPD_ITEM_COLUMNS, _capd_item_totals, (CAPD_NONE, CAPD_GENERAL)),
-    )
-    numbers = None
-    for name, columns, item_totals, (unknown, general) in groups:
-        if shape.all_null(*columns):
-            continue
-        has_items = data.select(pl.any_horizontal(pl.col(c).is_not_null() for c in columns))
-        rows = has_items.to_series()
-        numbers = _row_numbers(data.height) if numbers is None else numbers
-        positions = _positions(rows, numbers)
-        # Complete, valid items agreeing with a given total stand for that total; anything
-        # else (partial or invalid items, a disagreeing total) goes to the general path.
-        given = codes[name].gather(positions)
-        total = item_totals(data.select(columns).filter(rows))
-        usable = total.is_not_null() & ((given == unknown) | (given == total))
-        replaced = pl.select(pl.when(usable).then(total).otherwise(general)).to_series()
-        codes = codes.with_columns(codes[name].scatter(positions, replaced.cast(pl.UInt8)))
-    return codes
 
 
 def _age_class(shape: _Shape) -> pl.Expr:
@@ -851,10 +884,9 @@ def _age_class(shape: _Shape) -> pl.Expr:
     )
 
 
-def _route_key(shape: _Shape) -> pl.Expr:
+def _route_key(shape: _Shape, ice_code: pl.Expr, capd_code: pl.Expr) -> pl.Expr:
     """Mixed-radix key of the routing codes (ROUTE_RADIX, last digit least significant)."""
     _, ice_r, ice_reason_r, capd_r, capd_reason_r, age_r, delay_r = ROUTE_RADIX
-    ice_code, capd_code = pl.col("ice_code"), pl.col("capd_code")
     low = (
         _small_flag("developmental_delay", shape, DELAY_NONE)
         + _age_class(shape) * delay_r
@@ -883,36 +915,53 @@ def _other_key(shape: _Shape) -> pl.Expr:
     return low.cast(pl.UInt32) + high.cast(pl.UInt32) * (c * f)
 
 
-def _keys(data: pl.DataFrame) -> pl.Series:
-    """Each row's key into the outcome table; GENERAL_KEY or above for the general path."""
+def _output_row(data: pl.DataFrame) -> pl.Series:
+    """Each row's output row (UInt16, :func:`_output_rows`); NO_ROW for the general path.
+
+    One streaming query: the intermediate codes of a batch of rows stay in the cache.
+    """
     shape = _Shape.of(data)
     codes = _assessment_codes(data, shape)
-    keys = (
-        data.hstack(codes.get_columns())
-        .lazy()
-        .select(_route_key(shape).alias("route"), _other_key(shape).alias("other"))
-    )
-    route, other = keys.collect().get_columns()
-    state = _route_table().gather(route).cast(pl.UInt32)
-    return state * OTHER_STATES + other
+    code = {
+        name: pl.col(name) if isinstance(found, pl.Series) else found
+        for name, found in codes.items()
+    }
+    columns = [found.alias(name) for name, found in codes.items() if isinstance(found, pl.Series)]
+    row_map, _ = _output_rows()
+    route = _route_key(shape, code["ice_code"], code["capd_code"])
+    key = pl.lit(_route_offsets()).gather(route) + _other_key(shape)
+    query = data.hstack(columns).lazy().select(pl.lit(row_map).gather(key).alias("row"))
+    return query.collect(engine="streaming").to_series()
 
 
-GENERAL_KEY = GENERAL * OTHER_STATES
-
-
-VALUE_COLUMNS = ("grade", "ice_score", "capd_score")
-NO_VALUE = -1  # stands for null in the outcome table: gathering without nulls is faster
+NO_ROW = (1 << 16) - 1  # the row map's entry for GENERAL keys
 
 
 @cache
-def _outcomes() -> pl.DataFrame:
-    """The outcome table with NO_VALUE for null in the integer columns."""
-    return _without_nulls(_outcome_table())
+def _route_offsets() -> pl.Series:
+    """The routing table with each state pre-multiplied: the key's high part (UInt32)."""
+    return _route_table().cast(pl.UInt32) * OTHER_STATES
 
 
-def _without_nulls(rows: pl.DataFrame) -> pl.DataFrame:
-    """Integer outputs as Int8 with NO_VALUE for null (widened to Int64 after the gather)."""
-    return rows.with_columns(pl.col(VALUE_COLUMNS).fill_null(NO_VALUE).cast(pl.Int8))
+@cache
+def _output_rows() -> tuple[pl.Series, pl.DataFrame]:
+    """The outcome table deduplicated: key -> output row (UInt16), and the distinct rows.
+
+    About 140 000 situations have about 12 000 distinct outputs; gathering from the small
+    table (rather than the whole outcome table) keeps the six output gathers in the cache.
+    """
+    table = _outcome_table()
+    rows: dict[tuple[Any, ...], int] = {}
+    row_of_key = []
+    for values in table.iter_rows():
+        frozen = tuple(tuple(x) if isinstance(x, list) else x for x in values)
+        row_of_key.append(rows.setdefault(frozen, len(rows)))
+    if len(rows) >= NO_ROW:
+        raise AssertionError("too many distinct outcomes for a UInt16 row map")
+    first = sorted({row: key for key, row in reversed(list(enumerate(row_of_key)))}.items())
+    distinct = table[[key for _, key in first]]
+    row_of_key += [NO_ROW] * OTHER_STATES  # the GENERAL state
+    return pl.Series(row_of_key, dtype=pl.UInt16), distinct
 
 
 def grade_frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -922,22 +971,15 @@ def grade_frame(frame: pl.DataFrame) -> pl.DataFrame:
     ``frame`` are unknown (null).
     """
     data = conform(frame, INPUT_SCHEMA)
-    key = _keys(data)
-    outcomes = _outcomes()
-    general = key >= GENERAL_KEY
+    _, outputs = _output_rows()
+    row = _output_row(data)
+    general = row == NO_ROW
     if general.any():
         index = _positions(general)
-        extra = _without_nulls(general_rows(data[index]))
-        base = outcomes
-        if data.height < outcomes.height:
-            # A small frame: gather its fast rows first rather than copy the whole table.
-            base = outcomes[key.set(general, 0)]
-            key = _row_numbers(data.height)
-        fresh = pl.int_range(base.height, base.height + extra.height, dtype=pl.UInt32, eager=True)
-        key = key.scatter(index, fresh)
-        outcomes = pl.concat([base, extra])
-    values = [
-        pl.when(pl.col(name) != NO_VALUE).then(pl.col(name).cast(pl.Int64))
-        for name in VALUE_COLUMNS
-    ]
-    return outcomes[key].with_columns(values)
+        extra = general_rows(data[index])
+        fresh = pl.int_range(
+            outputs.height, outputs.height + extra.height, dtype=pl.UInt32, eager=True
+        )
+        row = row.cast(pl.UInt32).scatter(index, fresh)
+        outputs = pl.concat([outputs, extra])
+    return outputs[row]
