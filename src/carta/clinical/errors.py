@@ -6,7 +6,12 @@ function.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 from carta.clinical.results import Problem
+
+ObservationT = TypeVar("ObservationT")
 
 
 class InvalidObservation(ValueError):
@@ -20,3 +25,20 @@ class InvalidObservation(ValueError):
 def invalid_results_problems(errors: list[InvalidObservation]) -> tuple[Problem, ...]:
     """The problems of several collected errors, in input order."""
     return tuple(error.problem for error in errors)
+
+
+def run_checks(
+    observation: ObservationT, checkers: Sequence[Callable[[ObservationT], object]]
+) -> tuple[list[object], list[InvalidObservation]]:
+    """Run every field checker: the checked values in order, and every problem found.
+
+    All checkers run (one problem per field), so a user sees every bad field at once.
+    """
+    values: list[object] = []
+    errors: list[InvalidObservation] = []
+    for checker in checkers:
+        try:
+            values.append(checker(observation))
+        except InvalidObservation as error:
+            errors.append(error)
+    return values, errors

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from carta.clinical.citations import KINETICS
-from carta.clinical.errors import InvalidObservation, invalid_results_problems
+from carta.clinical.errors import InvalidObservation, invalid_results_problems, run_checks
 from carta.clinical.results import Criteria, RuleResult, Status, invalid_reason
 from carta.clinical.units import DAY_AFTER_INFUSION_RANGE, PlausibleRange, check_range
 from carta.clinical.vocabulary import AUC_METHODS
@@ -194,13 +194,7 @@ _CHECKERS = (
 
 def _check(observation: KineticsObservation) -> _Checked | list[InvalidObservation]:
     """The checked observation, or every problem found (one per field, Appendix A order)."""
-    values: list[object] = []
-    errors: list[InvalidObservation] = []
-    for checker in _CHECKERS:
-        try:
-            values.append(checker(observation))
-        except InvalidObservation as error:
-            errors.append(error)
+    values, errors = run_checks(observation, _CHECKERS)
     if errors:
         return errors
     return _Checked(*values)  # type: ignore[arg-type]

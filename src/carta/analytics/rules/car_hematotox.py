@@ -12,7 +12,7 @@ This module also holds two helpers shared by the score and CTCAE batch rules
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
@@ -22,22 +22,6 @@ from carta.clinical.results import Status, invalid_reason
 from carta.clinical.scores import car_hematotox as rule
 
 # --- shared helpers ----------------------------------------------------------------------------
-
-
-def conformed(
-    frame: pl.DataFrame, schema: Mapping[str, pl.DataType | type[pl.DataType]]
-) -> pl.DataFrame:
-    """:func:`carta.analytics.frames.conform`, keeping one row per input row.
-
-    ``conform`` of a frame holding none of the schema's columns selects only literals and so
-    returns a single row; here such a frame gives ``frame.height`` all-null rows.
-    """
-    data = conform(frame, schema)
-    if data.height == frame.height:
-        return data
-    return pl.DataFrame(
-        [pl.Series(name, [None] * frame.height, dtype=dtype) for name, dtype in schema.items()]
-    )
 
 
 def decode_masks(mask: pl.Series, codes: Sequence[str]) -> pl.Series:
@@ -234,7 +218,7 @@ def _result_columns() -> list[pl.Expr]:
 
 def grade_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Score every row; columns exactly those of ``CARHematotoxResult.as_row()``."""
-    data = conformed(frame, INPUT_SCHEMA)
+    data = conform(frame, INPUT_SCHEMA)
     computed = (
         data.lazy()
         .with_columns(_marker_columns(data.height))

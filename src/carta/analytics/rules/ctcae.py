@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from carta.analytics.frames import conform
 from carta.analytics.rules.car_hematotox import (
     CODE_INVALID,
     CODE_OK,
     CODE_UNDETERMINED,
     bits,
-    conformed,
     decode_masks,
     divide_exactly,
     in_range,
@@ -371,7 +371,7 @@ def _decoded(
 
 def grade_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Grade every assessment row; columns exactly those of ``CTCAEResult.as_row()``."""
-    data = conformed(frame, INPUT_SCHEMA)
+    data = conform(frame, INPUT_SCHEMA)
     computed = (
         data.lazy()
         .with_columns(_stage_codes())
@@ -427,7 +427,7 @@ def _igg_columns() -> list[pl.Expr]:
 
 def flag_igg_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """``igg_severe`` for every row; columns exactly those of ``IgGResult.as_row()``."""
-    data = conformed(frame, IGG_INPUT_SCHEMA)
+    data = conform(frame, IGG_INPUT_SCHEMA)
     computed = (
         data.lazy()
         .with_columns(_igg_columns())

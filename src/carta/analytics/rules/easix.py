@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from carta.analytics.frames import conform
 from carta.analytics.rules.car_hematotox import (
     CODE_INVALID,
     CODE_OK,
     CODE_UNDETERMINED,
     bits,
-    conformed,
     decode_masks,
     divide_exactly,
     in_range,
@@ -178,7 +178,7 @@ def ratio_frame(
 ) -> pl.DataFrame:
     """Compute an EASIX-family ratio for every row: status, ``value_columns``, reasons, missing."""
     schema = dict.fromkeys(ratio_rule.fields, pl.Float64)
-    data = conformed(frame, schema)
+    data = conform(frame, schema)
     undetermined = (pl.col("_missing") != 0) | pl.col("_zero")
     computed = (
         data.lazy()

@@ -235,15 +235,6 @@ def _day_names(masks: pl.Series, names: Sequence[tuple[int, str]]) -> pl.Series:
     )
 
 
-def _conformed(frame: pl.DataFrame) -> pl.DataFrame:
-    """``conform``, keeping one row per input row when no input column is present.
-
-    (Selecting only null literals yields a single row; the rows are then all unknown.)
-    """
-    data = conform(frame, INPUT_SCHEMA)
-    return data if data.height == frame.height else data.clear(frame.height)
-
-
 def _invalid_reasons(graded: pl.DataFrame, frame: pl.DataFrame, extra: list[str]) -> pl.Series:
     """``invalid:<field>`` codes: the whole field, days 0..30, then keys that are not days."""
     reasons = _day_names(graded["invalid_days"], _INVALID_NAMES)
@@ -263,7 +254,7 @@ def _invalid_reasons(graded: pl.DataFrame, frame: pl.DataFrame, extra: list[str]
 def grade_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Early ICAHT for every row: the columns of ``ICAHTEarlyResult.as_row()``."""
     whole_present, extra = _foreign_columns(frame)
-    data = _conformed(frame)
+    data = conform(frame, INPUT_SCHEMA)
     if whole_present:
         data = data.with_columns(frame.get_column(rule.FIELD_ANC_BY_DAY))
     graded = (

@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from carta.analytics.frames import conform
+from carta.analytics.frames import conform, frame_of_result_rows
 from carta.clinical.results import Problem, Status, invalid_reason
 from carta.clinical.toxicity.icaht_2023 import (
     CRITERIA,
@@ -80,38 +80,9 @@ def _grade_row(row: dict[str, Any], whole: object) -> ICAHTLateResult:
     return grade_icaht_late(observation)
 
 
-def _conformed(frame: pl.DataFrame) -> pl.DataFrame:
-    """``conform``, keeping one row per input row when no input column is present.
-
-    (Selecting only null literals yields a single row; the rows are then all unknown.)
-    """
-    data = conform(frame, INPUT_SCHEMA)
-    return data if data.height == frame.height else data.clear(frame.height)
-
-
-_SEPARATOR = "\x1f"  # never part of a reason code or a field name
-_LIST_COLUMNS = ("reasons", "missing")
-
-
-def _frame_of_rows(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """Output rows -> frame; the list columns travel as joined text (much faster to build)."""
-    columns = {name: [row[name] for row in rows] for name in OUTPUT_SCHEMA}
-    for name in _LIST_COLUMNS:
-        columns[name] = [_SEPARATOR.join(items) for items in columns[name]]
-    schema = {**OUTPUT_SCHEMA, **dict.fromkeys(_LIST_COLUMNS, pl.String)}
-    empty = pl.lit([], dtype=pl.List(pl.String))
-    return pl.DataFrame(columns, schema=schema).with_columns(
-        pl.when(pl.col(name) == "")
-        .then(empty)
-        .otherwise(pl.col(name).str.split(_SEPARATOR))
-        .alias(name)
-        for name in _LIST_COLUMNS
-    )
-
-
 def grade_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Late ICAHT for every row: the columns of ``ICAHTLateResult.as_row()``."""
-    data = _conformed(frame)
+    data = conform(frame, INPUT_SCHEMA)
     wholes: list[object] = (
         frame.get_column(FIELD_ANC_MEASUREMENTS).to_list()
         if FIELD_ANC_MEASUREMENTS in frame.columns
@@ -121,4 +92,4 @@ def grade_frame(frame: pl.DataFrame) -> pl.DataFrame:
         _grade_row(row, whole).as_row()
         for row, whole in zip(data.iter_rows(named=True), wholes, strict=True)
     ]
-    return _frame_of_rows(rows)
+    return frame_of_result_rows(rows, OUTPUT_SCHEMA)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from carta.clinical import units
 from carta.clinical.citations import ASTCT_CRS
-from carta.clinical.errors import InvalidObservation, invalid_results_problems
+from carta.clinical.errors import InvalidObservation, invalid_results_problems, run_checks
 from carta.clinical.results import Criteria, RuleResult, Status, invalid_reason
 from carta.clinical.vocabulary import HYPOTENSION, OXYGEN_DEVICES, VASOPRESSORS
 
@@ -268,13 +268,7 @@ _CHECKERS: tuple[Callable[[CRSObservation], object], ...] = (
 
 def _check(observation: CRSObservation) -> _Checked | list[InvalidObservation]:
     """The checked observation, or every problem found (one per field, Appendix A order)."""
-    values: list[object] = []
-    errors: list[InvalidObservation] = []
-    for checker in _CHECKERS:
-        try:
-            values.append(checker(observation))
-        except InvalidObservation as error:
-            errors.append(error)
+    values, errors = run_checks(observation, _CHECKERS)
     if errors:
         return errors
     return _Checked(*values)  # type: ignore[arg-type]
