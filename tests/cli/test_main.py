@@ -32,9 +32,20 @@ def test_grade_help_lists_rules_formats_and_an_example(capsys: pytest.CaptureFix
         assert word in out
 
 
-def test_demo_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_help_has_examples_and_the_options(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--help"]) == 0
-    assert "carta demo" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    for word in ("carta demo", "--data-dir", "--port", "--patients", "--no-serve", "--episodes"):
+        assert word in out
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate", "createsuperuser"])
+def test_web_commands_have_help_with_examples(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out and f"carta {command}" in out
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""``carta grade timeline`` and ``carta demo``."""
+"""``carta grade timeline`` and ``carta demo --episodes``."""
 
 from __future__ import annotations
 
@@ -65,8 +65,8 @@ def test_timeline_bad_values_and_duplicate_days_are_input_errors(
     assert "duplicate patient-day" in capsys.readouterr().err
 
 
-def test_demo_prints_the_episode_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
+def test_demo_episodes_prints_the_episode_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--episodes"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
     header = next(line for line in lines if line.startswith("patient_id"))

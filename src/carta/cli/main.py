@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from carta.cli import analyze, forecast
+from carta.cli import analyze, forecast, web
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -61,11 +61,6 @@ examples:
   carta grade timeline patient_days.csv --episodes      one row per CRS/ICANS episode
 """
 
-DEMO_DESCRIPTION = """\
-Grade the bundled synthetic example (patient-days of a few made-up patients) with the CRS and
-ICANS timeline and print one row per episode. Needs no arguments and no data of your own.
-"""
-
 
 def run() -> None:
     """Entry point of the ``carta`` script."""
@@ -111,13 +106,6 @@ def grade(args: argparse.Namespace) -> int:
     return grade_command(args)
 
 
-def demo(args: argparse.Namespace) -> int:
-    """``carta demo``: the timeline of the bundled synthetic patients."""
-    from carta.cli.demo import demo_command
-
-    return demo_command(args)
-
-
 class _Version(argparse.Action):
     """``--version``, looked up only when asked for (importlib.metadata is not free)."""
 
@@ -149,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="carta",
         description="carta: toxicity grading and analytics for CAR T-cell therapy programs.",
-        epilog="Start with `carta demo`, then `carta grade --help`.",
+        epilog="Start with `carta demo` (the registry web app), then `carta grade --help`.",
     )
     parser.add_argument("--version", action=_Version)
     _debug_option(parser, False)
@@ -159,15 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     # import time, like this module).
     analyze.register(commands)
     forecast.register(commands)
-    demo_parser = commands.add_parser(
-        "demo",
-        help="grade the bundled synthetic example and print its episodes",
-        description=DEMO_DESCRIPTION,
-        epilog="example:\n  carta demo",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _debug_option(demo_parser, argparse.SUPPRESS)
-    demo_parser.set_defaults(handler=demo)
+    web.register(commands)  # demo, serve, migrate, createsuperuser
     return parser
 
 

@@ -1,7 +1,14 @@
-"""URL routes of this app (filled in by its views)."""
+"""Bulk import: upload and dry run, then commit (mounted at ``/import/``)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from carta.web.imports import views
+
+app_name = "imports"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.upload, name="upload"),
+    path("commit/", views.commit, name="commit"),
+]
