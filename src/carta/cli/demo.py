@@ -69,6 +69,7 @@ def demo_command(args: argparse.Namespace) -> int:
     compile_catalogues()
     if not _network_loaded():
         load_demo_network(args.patients, args.seed)
+    ensure_forecast_model(folder)
     accounts = ensure_accounts(folder)
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{host}:{args.port}/"
@@ -200,6 +201,16 @@ def load_demo_network(patients: int, seed: int) -> None:
         summary = load_network(network, seed=seed, progress=bar.update)
     loaded = ", ".join(f"{count} {label}" for label, count in summary.counts.items())
     print(f"Loaded: {loaded}.", flush=True)
+
+
+def ensure_forecast_model(folder: Path) -> None:
+    """Train the demo's forecast model on synthetic patients once, so the panel has a model."""
+    from carta.web.registry.forecasting import model_path, train_demo_model
+
+    if model_path(data_dir=folder).exists():
+        return
+    print("Training the demo forecast model on synthetic patients ...", flush=True)
+    train_demo_model(None, folder)
 
 
 def ensure_accounts(folder: Path) -> dict[str, str]:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 from django.views.generic import RedirectView
 
-from carta.web.registry.views import assessments, dashboard, patient_page, patients, records
+from carta.web.registry.views import (
+    assessments,
+    dashboard,
+    forecast_risk,
+    patient_page,
+    patients,
+    records,
+)
 
 app_name = "registry"
 
@@ -42,4 +49,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="record_history",
     ),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("forecast/", forecast_risk.forecast_risk, name="forecast_risk"),
 ]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from carta.web.reasons import reason_texts
-from carta.web.registry import adapters, plots, selectors
+from carta.web.registry import adapters, forecasting, guidance, plots, selectors
 from carta.web.registry.models import (
     Apheresis,
     BridgingTherapy,
@@ -76,6 +76,7 @@ SHOWN_DAY_FIELDS = (
     ),
     *adapters.RECORDED_FIELDS,
     *adapters.BASELINE_LABS,
+    *forecasting.OBSERVED_FIELDS,
 )
 
 
@@ -422,6 +423,18 @@ def _journey_data(
     )
 
 
+def _forecast(records: Records) -> forecasting.Panel:
+    """The latest infusion's toxicity forecast (ADR 0431)."""
+    return forecasting.patient_panel(
+        records.patient,
+        records.infusions,
+        records.assessments,
+        records.treatments,
+        records.diagnoses[0].disease if records.diagnoses else None,
+        records.lymphodepletions[0].first_day if records.lymphodepletions else None,
+    )
+
+
 # --- the page -------------------------------------------------------------------------------
 
 
@@ -448,5 +461,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "baseline": _baseline(records),
         "follow_ups": follow_ups,
         "journey": plots.journey(data) if data else None,
+        "forecast": _forecast(records),
+        "guidance": guidance.grades_guidance(rows),
     }
     return render(request, "registry/patient_detail.html", context)
