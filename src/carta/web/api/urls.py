@@ -1,7 +1,9 @@
-"""URL routes of this app (filled in by its views)."""
+"""URL routes of the API (mounted at ``/api/`` by :mod:`carta.web.urls`)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from carta.web.api.api import api
+
+urlpatterns: list[URLPattern | URLResolver] = [path("", api.urls)]
