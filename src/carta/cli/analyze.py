@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from carta.cli.options import add_debug_option
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -123,7 +125,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description=ANALYZE_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _debug_option(analyze)
+    add_debug_option(analyze)
     analyses = analyze.add_subparsers(title="analyses", metavar="ANALYSIS")
     analyze.set_defaults(handler=_missing_analysis(analyze))
 
@@ -281,22 +283,13 @@ def _analysis_parser(
         metavar="P",
         help="confidence level (default 0.95)",
     )
-    _debug_option(parser)
+    add_debug_option(parser)
     return parser
 
 
 def _time_event_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time", metavar="COL", required=True, help="follow-up time column")
     parser.add_argument("--event", metavar="COL", required=True, help="event column")
-
-
-def _debug_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="show the full traceback of an unexpected error",
-    )
 
 
 def _missing_analysis(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:

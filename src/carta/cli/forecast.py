@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from carta.cli.options import add_debug_option
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -66,7 +68,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description=FORECAST_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _debug(forecast)
+    add_debug_option(forecast)
     forecast.set_defaults(handler=_usage_handler(forecast))
     actions = forecast.add_subparsers(title="actions", metavar="ACTION")
     train = actions.add_parser(
@@ -115,16 +117,7 @@ def _data_arguments(parser: argparse.ArgumentParser) -> None:
         default="up",
         help="bwh: a half-step ICANS grade (mean of two raters) rounds up (default) or down",
     )
-    _debug(parser)
-
-
-def _debug(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="show the full traceback of an unexpected error",
-    )
+    add_debug_option(parser)
 
 
 def _usage_handler(parser: argparse.ArgumentParser) -> Any:

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Sequence
 
 from carta.cli import analyze, forecast, web
+from carta.cli.options import add_debug_option
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -123,15 +124,6 @@ class _Version(argparse.Action):
         parser.exit(EXIT_OK)
 
 
-def _debug_option(parser: argparse.ArgumentParser, default: object) -> None:
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        default=default,
-        help="show the full traceback of an unexpected error",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``carta`` and its commands."""
     parser = argparse.ArgumentParser(
@@ -140,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Start with `carta demo` (the registry web app), then `carta grade --help`.",
     )
     parser.add_argument("--version", action=_Version)
-    _debug_option(parser, False)
+    add_debug_option(parser, False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     _grade_parser(commands)
     # Commands written in their own modules register themselves (standard library only at
@@ -176,5 +168,5 @@ def _grade_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         action="store_true",
         help="with 'timeline': one row per patient and episode instead of one per day",
     )
-    _debug_option(grade_parser, argparse.SUPPRESS)
+    add_debug_option(grade_parser, argparse.SUPPRESS)
     grade_parser.set_defaults(handler=grade)

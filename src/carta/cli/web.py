@@ -15,6 +15,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from carta.cli.options import add_debug_option
+
 EXIT_OK = 0  # equal to carta.cli.main.EXIT_OK (tested)
 EXIT_USAGE = 2  # equal to carta.cli.main.EXIT_USAGE (tested)
 DEFAULT_HOST = "127.0.0.1"
@@ -100,15 +102,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     _createsuperuser_parser(commands)
 
 
-def _debug_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="show the full traceback of an unexpected error",
-    )
-
-
 def _address_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})"
@@ -155,7 +148,7 @@ def _demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="print the CRS/ICANS episode table of the bundled example instead (no server)",
     )
-    _debug_option(parser)
+    add_debug_option(parser)
     parser.set_defaults(handler=demo)
 
 
@@ -171,7 +164,7 @@ def _serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     parser.add_argument(
         "--threads", type=int, default=8, help="worker threads (default 8)", metavar="N"
     )
-    _debug_option(parser)
+    add_debug_option(parser)
     parser.set_defaults(handler=serve)
 
 
@@ -187,7 +180,7 @@ def _migrate_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     parser.add_argument(
         "--check", action="store_true", help="exit 1 when migrations are not applied"
     )
-    _debug_option(parser)
+    add_debug_option(parser)
     parser.set_defaults(handler=migrate)
 
 
@@ -206,7 +199,7 @@ def _createsuperuser_parser(commands: argparse._SubParsersAction[argparse.Argume
         action="store_true",
         help="do not ask; the password comes from DJANGO_SUPERUSER_PASSWORD",
     )
-    _debug_option(parser)
+    add_debug_option(parser)
     parser.set_defaults(handler=createsuperuser)
 
 
