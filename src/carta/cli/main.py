@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from carta.cli import analyze, forecast, web
+from carta.cli import analyze, forecast, report, web
 from carta.cli.options import add_debug_option
 
 EXIT_OK = 0
@@ -139,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     # import time, like this module).
     analyze.register(commands)
     forecast.register(commands)
+    report.register(commands)
     web.register(commands)  # demo, serve, migrate, createsuperuser
     return parser
 

@@ -1,0 +1,143 @@
+"""Reading the report's cohort: a one-row-per-patient file, or a registry export folder.
+
+From a folder the report wants more than :func:`carta.analytics.cohort.read_cohort` gives by
+default: the toxicity columns (its ``patient_days/`` graded, when present), the baseline
+laboratory values for the risk scores (per marker, the first value recorded on or before day
+0) and whether the data are synthetic (``manifest.json`` of :mod:`carta.synth`, or the tables'
+``synthetic`` column, which the joined cohort drops).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from carta.analytics.cohort import SYNDROMES, numeric_values, read_cohort
+
+BASELINE_PREFIX = "baseline_"
+# The laboratory columns the baseline risk scores read (canonical names and their alternates,
+# the input schemas of carta.analytics.rules.car_hematotox, easix and m_easix).
+BASELINE_LABS = (
+    "platelets_per_uL",
+    "platelets_10e9_L",
+    "anc_per_uL",
+    "anc_10e9_L",
+    "hemoglobin_g_dL",
+    "hemoglobin_g_L",
+    "crp_mg_dL",
+    "crp_mg_L",
+    "ferritin_ng_mL",
+    "ferritin_ug_L",
+    "ldh_U_L",
+    "creatinine_mg_dL",
+    "creatinine_umol_L",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    """The cohort, whether it is synthetic, and where its baseline labs came from.
+
+    ``baseline_first_day`` is the first day of the patient-days the baseline labs were taken
+    from (None when they are the cohort's own columns, or absent).
+    """
+
+    cohort: pl.DataFrame
+    synthetic: bool
+    baseline_first_day: int | None
+
+
+def read_report_data(path: str | Path) -> ReportData:
+    """The cohort in ``path`` with everything the report can use."""
+    source = Path(path)
+    if not source.is_dir():
+        cohort = read_cohort(source)
+        return ReportData(cohort, _synthetic_column(cohort), None)
+    days_folder = source / "patient_days"
+    has_days = any(days_folder.glob("*.parquet"))
+    cohort = read_cohort(source, toxicity=has_days)
+    first_day = None
+    if has_days:
+        labs, first_day = baseline_labs(days_folder)
+        if labs is not None:
+            cohort = cohort.join(labs, on="patient_id", how="left")
+    return ReportData(cohort, _export_synthetic(source), first_day)
+
+
+def baseline_labs(folder: Path) -> tuple[pl.DataFrame | None, int | None]:
+    """Per patient and marker, the first value recorded on or before day 0 (the infusion),
+    as ``baseline_<marker>`` columns; and the first day of the records. ``(None, None)`` when
+    the patient-days hold none of the markers."""
+    parts = sorted(folder.glob("*.parquet"))
+    available = [name for name in BASELINE_LABS if name in pl.read_parquet_schema(parts[0])]
+    if not available:
+        return None, None
+    days = (
+        pl.scan_parquet(parts)
+        .select("patient_id", "day", *available)
+        .filter(pl.col("day") <= 0)
+        .sort("patient_id", "day")
+        .collect()
+    )
+    if days.height == 0:
+        return None, None
+    labs = days.group_by("patient_id", maintain_order=True).agg(
+        pl.col(name).drop_nulls().first().alias(BASELINE_PREFIX + name) for name in available
+    )
+    return labs, int(days["day"].min())  # type: ignore[arg-type]
+
+
+def _export_synthetic(folder: Path) -> bool:
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        try:
+            if json.loads(manifest.read_text(encoding="utf-8")).get("synthetic") is True:
+                return True
+        except (OSError, ValueError, AttributeError):
+            pass  # an unreadable manifest says nothing; the tables may still be marked
+    parts = sorted((folder / "patients").glob("*.parquet"))
+    if parts and "synthetic" in pl.read_parquet_schema(parts[0]):
+        marked = pl.scan_parquet(parts).select(pl.col("synthetic").any()).collect().item()
+        return bool(marked)
+    return False
+
+
+def _synthetic_column(cohort: pl.DataFrame) -> bool:
+    if "synthetic" not in cohort.columns:
+        return False
+    text = cohort["synthetic"].cast(pl.String).str.to_lowercase()
+    return bool(text.is_in(["true", "1", "yes"]).any())
+
+
+# Columns the report computes with: numbers, even when a CSV file gives them as text.
+NUMBER_COLUMNS = (
+    "age_at_infusion_years",
+    "prior_lines",
+    "vein_to_vein_days",
+    "bsa_m2",
+    "os_days",
+    "pfs_days",
+    "first_response_day",
+    "progression_day",
+    *(
+        f"{syndrome}_{part}"
+        for syndrome in SYNDROMES
+        for part in ("max_grade", "onset_day", "days", "severe_time", "severe_status")
+    ),
+    *BASELINE_LABS,
+    *(BASELINE_PREFIX + name for name in BASELINE_LABS),
+)
+
+
+def with_numbers(cohort: pl.DataFrame) -> pl.DataFrame:
+    """The cohort with its text number columns (a CSV file's) typed as numbers;
+    :class:`CohortError` naming the column and rows where a cell is not a number."""
+    typed = [
+        numeric_values(cohort[name], name, "number")
+        for name in NUMBER_COLUMNS
+        if name in cohort.columns and cohort[name].dtype == pl.String
+    ]
+    return cohort.with_columns(typed) if typed else cohort
