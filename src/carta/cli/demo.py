@@ -190,13 +190,22 @@ def _network_loaded() -> bool:
 
 def load_demo_network(patients: int, seed: int) -> None:
     """Generate and load the synthetic network, with a progress bar on stderr."""
+    from django.utils import timezone
     from tqdm import tqdm
 
     from carta.synth import generate_network
-    from carta.web.loader import load_network
+    from carta.web.loader import RECENT_ELAPSED_DAYS, bring_forward, load_network
 
     print(f"Generating a synthetic network of {patients} patients (seed {seed}) ...", flush=True)
-    network = generate_network(patients, seed=seed)
+    today = timezone.localdate()
+    # A few patients per center are in their first two weeks after infusion today, so the
+    # center view of patients at high forecast risk has someone to show (ADR 0247).
+    network = bring_forward(generate_network(patients, seed=seed), today)
+    print(
+        f"Up to {len(RECENT_ELAPSED_DAYS)} patients per center were infused "
+        f"{', '.join(map(str, RECENT_ELAPSED_DAYS))} days before {today.isoformat()}.",
+        flush=True,
+    )
     with tqdm(total=patients, desc="Loading", unit="patient", file=sys.stderr) as bar:
         summary = load_network(network, seed=seed, progress=bar.update)
     loaded = ", ".join(f"{count} {label}" for label, count in summary.counts.items())

@@ -281,6 +281,150 @@ def load_network(
     return summary
 
 
+# --- the demo's patients "currently after infusion" -----------------------------------------
+
+# Days since the infusion of the patients brought forward at each center: the first two weeks,
+# when CRS and ICANS appear (ADR 0247).
+RECENT_ELAPSED_DAYS: tuple[int, ...] = (2, 4, 6, 9, 13)
+# A patient brought forward must be alive and followed for this long in the generated data
+# (so nothing after "today" needs rewriting but the dropped future rows).
+RECENT_MIN_FOLLOW_UP_DAYS = 30
+# At most one patient in this many of a center is brought forward.
+RECENT_MAX_SHARE = 4
+
+
+def _recent_choice(network: SyntheticNetwork, elapsed: Sequence[int]) -> pl.DataFrame:
+    """Per center, up to ``len(elapsed)`` single-infusion patients alive through day 30 (and
+    at most a quarter of the center's patients): those with CRS or ICANS in the first days
+    first (so the center view has someone at high risk), then the others, each by patient ID;
+    with the days since infusion each gets."""
+    import polars as pl
+
+    last_day = max(elapsed)
+    outcomes = network.outcomes.select("patient_id", "died", "death_day", "follow_up_end_day")
+    toxic = (
+        network.patient_days.filter(pl.col("day").is_between(0, last_day))
+        .group_by("patient_id")
+        .agg(
+            (
+                (pl.col("intended_crs_grade").fill_null(0) >= 1)
+                | (pl.col("intended_icans_grade").fill_null(0) >= 1)
+            )
+            .any()
+            .alias("toxic")
+        )
+    )
+    eligible = (
+        network.infusions.filter(pl.col("infusion_count") == 1)
+        .select("patient_id", pl.col("center_id").cast(pl.String))
+        .join(outcomes, on="patient_id", how="left")
+        .filter(
+            ~pl.col("died").fill_null(False)
+            | (pl.col("death_day").fill_null(0) > RECENT_MIN_FOLLOW_UP_DAYS),
+            pl.col("follow_up_end_day").fill_null(RECENT_MIN_FOLLOW_UP_DAYS + 1)
+            > RECENT_MIN_FOLLOW_UP_DAYS,
+        )
+        .join(toxic, on="patient_id", how="left")
+        .with_columns(pl.col("toxic").fill_null(False))
+    )
+    # At most a quarter of a center's patients: the demo's history stays the larger part.
+    share = network.patients.group_by(pl.col("center_id").cast(pl.String)).agg(
+        (pl.len() // RECENT_MAX_SHARE).alias("_most")
+    )
+    chosen = (
+        eligible.join(share, on="center_id")
+        .sort("center_id", "toxic", "patient_id", descending=[False, True, False])
+        .with_columns(pl.int_range(pl.len()).over("center_id").alias("_rank"))
+        .filter(pl.col("_rank") < pl.min_horizontal(pl.col("_most"), len(elapsed)))
+    )
+    days = pl.DataFrame(
+        {"_rank": range(len(elapsed)), "elapsed": list(elapsed)},
+        schema={"_rank": pl.Int64, "elapsed": pl.Int32},
+    )
+    return chosen.join(days, on="_rank").select("patient_id", "elapsed").sort("patient_id")
+
+
+def bring_forward(
+    network: SyntheticNetwork,
+    today: date,
+    elapsed: Sequence[int] = RECENT_ELAPSED_DAYS,
+) -> SyntheticNetwork:
+    """``network`` with a few patients per center moved to "currently after infusion": their
+    infusion ``elapsed`` days before ``today`` (one patient per value, per center), every date
+    of theirs moved by the same number of days, and only what has happened by ``today`` kept
+    (daily assessments and treatments up to that day; no later response, visit or outcome).
+
+    The demo calls it so the center view of patients at high forecast risk is not empty. The
+    choice and the data are the generator's (same seed, same patients, same values); only
+    their dates depend on ``today``. Every row stays marked synthetic.
+    """
+    import polars as pl
+
+    from carta.synth import SyntheticNetwork
+
+    chosen = _recent_choice(network, elapsed)
+    if chosen.height == 0:
+        return network
+    shift = network.infusions.join(chosen, on="patient_id").select(
+        "patient_id",
+        "elapsed",
+        (pl.lit(today) - pl.duration(days=pl.col("elapsed")) - pl.col("infusion_date")).alias(
+            "_shift"
+        ),
+    )
+
+    def moved(frame: pl.DataFrame, dates: Sequence[str], day: str | None) -> pl.DataFrame:
+        joined = frame.join(shift, on="patient_id", how="left")
+        mine = pl.col("_shift").is_not_null()
+        kept = joined.filter(~mine | (pl.col(day) <= pl.col("elapsed"))) if day else joined
+        return kept.with_columns(
+            pl.when(mine).then(pl.col(name) + pl.col("_shift")).otherwise(pl.col(name)).alias(name)
+            for name in dates
+        ).select(frame.columns)
+
+    outcomes = network.outcomes.join(shift, on="patient_id", how="left")
+    mine = pl.col("_shift").is_not_null()
+    alive = {
+        "progressed": pl.lit(False),
+        "progression_day": pl.lit(None, dtype=pl.Int32),
+        "progression_date": pl.lit(None, dtype=pl.Date),
+        "died": pl.lit(False),
+        "death_day": pl.lit(None, dtype=pl.Int32),
+        "death_date": pl.lit(None, dtype=pl.Date),
+        "death_cause": pl.lit(None),
+        "best_response": pl.lit(None),
+        "follow_up_end_day": pl.col("elapsed").cast(pl.Int32),
+        "follow_up_end_date": pl.lit(today),
+        "follow_up_end_reason": pl.lit("alive_at_cutoff"),
+        "data_cutoff_date": pl.lit(today),
+        "os_days": pl.col("elapsed").cast(pl.Int32),
+        "os_event": pl.lit(False),
+        "pfs_days": pl.col("elapsed").cast(pl.Int32),
+        "pfs_event": pl.lit(False),
+    }
+    outcomes = outcomes.with_columns(
+        pl.when(mine)
+        .then(value)
+        .otherwise(pl.col(name))
+        .cast(network.outcomes.schema[name])
+        .alias(name)
+        for name, value in alive.items()
+        if name in network.outcomes.columns
+    ).select(network.outcomes.columns)
+    return SyntheticNetwork(
+        centers=network.centers,
+        patients=moved(network.patients, ["consent_date"], None),
+        infusions=moved(
+            network.infusions, ["apheresis_date", "ld_start_date", "infusion_date"], None
+        ),
+        patient_days=moved(network.patient_days, ["date"], "day"),
+        treatments=moved(network.treatments, ["date"], "day"),
+        responses=moved(network.responses, ["date"], "day"),
+        outcomes=outcomes,
+        follow_ups=moved(network.follow_ups, ["contact_date"], "contact_day"),
+    )
+
+
 def _criteria_labels() -> tuple[str, str]:
     """The criteria versions the scalar rules store beside their grades."""
     from carta.clinical.toxicity import crs_astct_2019, icans_astct_2019

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -122,3 +123,24 @@ def shanghai_patient(network: Network, make_patient: Callable[..., Any]) -> Any:
         infused_on=date(2025, 2, 1),
     )
     return patient
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small forecast model trained once on synthetic patients (as ``carta demo`` does)."""
+    from carta.synth import generate_network
+    from carta.web.registry import forecasting
+
+    folder = tmp_path_factory.mktemp("forecast-model")
+    return forecasting.train_demo_model(generate_network(40, seed=1), folder)
+
+
+@pytest.fixture
+def with_model(trained_model: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The trained model installed where the web app looks for it."""
+    from carta.web.registry import forecasting
+
+    monkeypatch.setenv(forecasting.MODEL_ENV, str(trained_model))
+    forecasting.clear_cache()
+    yield trained_model
+    forecasting.clear_cache()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,7 +120,8 @@ def _fuzz(operation: Any, strategy: Any, user: Any, failures: list[str]) -> None
 
 
 @pytest.mark.slow
-def test_no_generated_request_is_a_server_error(dataset: dict[str, Any]) -> None:
+def test_no_generated_request_is_a_server_error(dataset: dict[str, Any], with_model: Path) -> None:
+    """Every operation, with a forecast model installed so the forecast endpoints forecast."""
     from django.core.handlers.wsgi import WSGIHandler
     from schemathesis.generation import GenerationMode
 

@@ -86,3 +86,29 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.role} {self.center_id or '*'}"
+
+
+class Preference(models.Model):
+    """A user's own settings that follow them to every device: today the interface language
+    (ADR 0240). ``language`` is blank until the user chooses one (the browser's then counts).
+
+    Written only through :func:`carta.web.accounts.services.set_language` (audited).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="preference",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("preference")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.language or '-'}"

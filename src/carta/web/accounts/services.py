@@ -1,18 +1,22 @@
-"""Writes to centers and memberships, audited like every other write (ADR 0201).
+"""Writes to centers, memberships and users' preferences, audited like every other write
+(ADR 0201).
 
 Network administrators create centers and grant network roles; a center's administrators
-(and network administrators) grant and revoke that center's memberships.
+(and network administrators) grant and revoke that center's memberships. Users change their
+own preferences (the interface language, ADR 0240).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from carta.web.accounts import access
-from carta.web.accounts.models import Center, Membership
+from carta.web.accounts.models import Center, Membership, Preference
 from carta.web.accounts.roles import Role
 from carta.web.audit import writer
 from carta.web.audit.models import Action
@@ -111,3 +115,37 @@ def revoke_membership(*, actor: Any, membership: Membership, reason: str = "") -
             reason=reason,
         )
         membership.delete()
+
+
+def saved_language(user: Any) -> str:
+    """The language ``user`` chose ("" when none, or for an anonymous visitor)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    language = Preference.objects.filter(user=user).values_list("language", flat=True).first() or ""
+    return language if language in dict(settings.LANGUAGES) else ""
+
+
+def set_language(*, actor: Any, user: Any, language: str) -> Preference:
+    """Save ``user``'s interface language (``settings.LANGUAGES``); users change only their
+    own. Audited (no center: a preference belongs to the person, not to a center); choosing
+    the language already saved writes nothing."""
+    if actor is None or not actor.is_authenticated or actor.pk != user.pk:
+        raise PermissionDenied(_("You may change only your own preferences."))
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": [_("Choose English or Simplified Chinese.")]})
+    with transaction.atomic():
+        preference, created = Preference.objects.select_for_update().get_or_create(user=user)
+        before = {"language": preference.language}
+        if not created and preference.language == language:
+            return preference
+        preference.language = language
+        preference.save()
+        writer.record(
+            actor=actor,
+            action=Action.CREATE if created else Action.UPDATE,
+            target=preference,
+            center_id=None,
+            before={} if created else before,
+            after={"language": language},
+        )
+    return preference

@@ -27,6 +27,7 @@ from carta.web.api.endpoints import (
     patients,
     products,
     responses,
+    risk,
     tokens,
 )
 
@@ -34,9 +35,10 @@ TITLE = "carta registry API"
 VERSION = "1.0.0"
 DESCRIPTION = (
     "The carta registry's patients, infusions, daily assessments with computed CRS and ICANS "
-    "grades, responses and follow-up visits, with the same permissions as the web pages. "
+    "grades, responses, follow-up visits, baseline risk scores and toxicity forecasts, with the same permissions as the web pages. "
     "Ask `POST /api/token` for a token and send `Authorization: Bearer <token>`. "
-    "Answers are in the language of `Accept-Language` (`en`, `zh-hans`). See docs/api.md."
+    "Answers are in the language of `Accept-Language` (`en`, `zh-hans`), else in the language "
+    "the token's user saved in the web app. See docs/api.md."
 )
 # Where a pydantic error's location starts: ninja puts the parameter's name after the source
 # (`body`, `payload`, `temperature_c`); the client only knows the field path.
@@ -60,7 +62,16 @@ api = CartaAPI(
     docs_url="/docs",
 )
 
-for module in (tokens, patients, infusions, assessments, responses, followups, products):
+for module in (
+    tokens,
+    patients,
+    infusions,
+    assessments,
+    responses,
+    followups,
+    risk,
+    products,
+):
     api.add_router("", module.router)
 
 

@@ -19,9 +19,10 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from ninja.security import HttpBearer
 
+from carta.web.accounts import services
 from carta.web.api.models import ApiToken
 
 TOKEN_PREFIX = "carta_"
@@ -100,7 +101,19 @@ class BearerToken(HttpBearer):
         user = user_for_token(token.strip())
         if user is not None:
             request.user = user
+            use_saved_language(request, user)
         return user
+
+
+def use_saved_language(request: HttpRequest, user: Any) -> None:
+    """Answer in the user's saved language when the request names none (ADR 0240): an
+    ``Accept-Language`` header wins, as ``LocaleMiddleware`` already applied it."""
+    if request.META.get("HTTP_ACCEPT_LANGUAGE", "").strip():
+        return
+    language = services.saved_language(user)
+    if language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
 
 
 bearer = BearerToken()
