@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from carta.analytics.rules import BatchRule, get_rule
+from carta.analytics.rules.coded import decode
 from carta.cli.main import EXIT_OK, EXIT_USAGE, TIMELINE
 from carta.clinical import citations
 from carta.clinical.results import Criteria
@@ -82,7 +83,13 @@ def grade_table(table: Table, rule: BatchRule, source: Path) -> pl.DataFrame:
     """Identifier columns, the rule's output columns and ``criteria``, one row per input row."""
     warn_unread(source, table, rule.input_schema, rule.name)
     typed = typed_frame(table, rule.input_schema)
-    graded = grade_in_chunks(typed, rule.grade_frame, rule.name)
+    if rule.grade_frame_coded is None:
+        graded = grade_in_chunks(typed, rule.grade_frame, rule.name)
+    else:
+        # Coded outputs, decoded once to the dictionary-coded form the Parquet writer wants
+        # (ADR 0450): the same text in every format, at a fraction of the cost.
+        coded = grade_in_chunks(typed, rule.grade_frame_coded, rule.name)
+        graded = decode(coded, words_as_enum=True)
     identifiers = identifier_frame(table.frame)
     identifiers = identifiers.drop([name for name in identifiers.columns if name in graded.columns])
     label = RULE_CRITERIA[rule.name].label
