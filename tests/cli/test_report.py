@@ -4,6 +4,10 @@ with exit code 2, a message naming the fault, and no file."""
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -125,3 +129,128 @@ def test_pdf_report(export: Path, tmp_path: Path) -> None:
     assert code == 0
     assert target.read_bytes().startswith(b"%PDF")
     assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]
+
+
+# --- carta report --registry: the registry database instead of DATA ---------------------------
+
+ENTRY = "from carta.cli.main import run; run()"
+REGISTRY_PATIENTS = 30
+PATIENTS_FACT = re.compile(r"<dt>(?:Patients|患者数)</dt><dd>(\d+)</dd>")
+
+
+def _carta(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``carta ARGS`` in a subprocess: Django reads its settings once per process."""
+    return subprocess.run(
+        [sys.executable, "-c", ENTRY, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    """The current environment without any carta/Django setting, plus ``extra``."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("CARTA_", "DJANGO_")) and name != "DATABASE_URL"
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated demo database with a small synthetic network (``carta demo --no-serve``)."""
+    folder = tmp_path_factory.mktemp("cli-report-registry")
+    args = ["demo", "--no-serve", "--patients", str(REGISTRY_PATIENTS), "--data-dir", str(folder)]
+    made = _carta(args, _environment())
+    assert made.returncode == 0, made.stderr
+    return folder
+
+
+def _patients_per_center(folder: Path) -> dict[str, int]:
+    sql = (
+        "SELECT c.code, count(DISTINCT p.id) FROM registry_patient p "
+        "JOIN accounts_center c ON c.id = p.center_id "
+        "JOIN registry_infusion i ON i.patient_id = p.id GROUP BY c.code"
+    )
+    with sqlite3.connect(folder / report.SQLITE_FILE) as connection:
+        return dict(connection.execute(sql).fetchall())
+
+
+def _patients_in(html: str) -> int:
+    found = PATIENTS_FACT.search(html)
+    assert found, "no patient count in the title block"
+    return int(found.group(1))
+
+
+def test_sqlite_file_name_matches_the_settings() -> None:
+    from carta.web.config import SQLITE_FILE
+
+    assert report.SQLITE_FILE == SQLITE_FILE
+
+
+def test_registry_report_of_all_centers_and_of_some(demo_folder: Path, tmp_path: Path) -> None:
+    counts = _patients_per_center(demo_folder)
+    every = tmp_path / "all.html"
+    done = _carta(
+        ["report", "--registry", "--data-dir", str(demo_folder), "-o", str(every)],
+        # DATABASE_URL must not divert --data-dir from the demo's database (as `carta demo`)
+        _environment(DATABASE_URL="postgres://nobody@127.0.0.1:1/none"),
+    )
+    assert done.returncode == 0, done.stderr
+    html = every.read_text(encoding="utf-8")
+    assert _patients_in(html) == sum(counts.values())
+    assert 'class="banner"' in html  # the demo's patients are synthetic
+    assert f"carta registry ({', '.join(sorted(counts))})" in html
+
+    chosen = sorted(counts)[:2]
+    some = tmp_path / "some.html"
+    centers = [option for code in chosen for option in ("--center", code.lower())]
+    args = ["report", "--registry", *centers, "-o", str(some), "--lang", "zh-hans", "--quiet"]
+    # Without --data-dir: the database `carta serve` would use (here CARTA_DATA_DIR's SQLite).
+    env = _environment(CARTA_SECRET_KEY="k" * 60, CARTA_DATA_DIR=str(demo_folder))
+    done = _carta([*args, "--group", "center_id"], env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # --quiet
+    html = some.read_text(encoding="utf-8")
+    assert _patients_in(html) == counts[chosen[0]] + counts[chosen[1]]
+    assert "基线特征" in html and "合成数据" in html
+
+
+def test_registry_errors_name_the_fault(demo_folder: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    base = ["report", "--registry", "--data-dir", str(demo_folder), "-o", str(target)]
+    unknown = _carta([*base, "--center", "XX"], _environment())
+    assert unknown.returncode == carta_main.EXIT_USAGE
+    assert "no center 'XX' in the registry (its centers are: " in unknown.stderr
+    assert "BJ" in unknown.stderr
+    missing = _carta(
+        ["report", "--registry", "--data-dir", str(tmp_path / "none"), "-o", str(target)],
+        _environment(),
+    )
+    assert missing.returncode == carta_main.EXIT_USAGE
+    assert "no carta database" in missing.stderr and "carta demo --no-serve" in missing.stderr
+    filtered = _carta([*base, "--cohort", "disease=nothing"], _environment())
+    assert filtered.returncode == carta_main.EXIT_USAGE
+    assert "registry: cohort filter: column 'disease' never holds 'nothing'" in filtered.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "-o", "r.html"], "give the cohort: a DATA file"),
+        (["report", "data.csv", "--registry", "-o", "r.html"], "not both"),
+        (["report", "data.csv", "--center", "BJ", "-o", "r.html"], "add --registry"),
+        (["report", "data.csv", "--data-dir", "x", "-o", "r.html"], "add --registry"),
+    ],
+)
+def test_data_or_registry(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert carta_main.main(args) == carta_main.EXIT_USAGE
+    assert message in capsys.readouterr().err

@@ -18,11 +18,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from carta.cli.options import add_debug_option
 
+if TYPE_CHECKING:
+    from carta.analytics.report import ReportData
+
 EXIT_OK = 0
 EXIT_USAGE = 2
+SQLITE_FILE = "carta.sqlite3"  # equal to carta.web.config.SQLITE_FILE (tested)
 LANGUAGES = ("en", "zh-hans")  # equal to carta.analytics.report.text.LANGUAGES (tested)
 
 REPORT_DESCRIPTION = """\
@@ -38,6 +43,11 @@ folder (patients/, infusions/, outcomes/, responses/, patient_days/ of Parquet p
 carta.synth writes). From a folder, the patient-days are graded for the toxicity sections and
 give the baseline labs.
 
+--registry reads the infused patients straight from the registry database instead
+(pseudonymised: registry IDs and center codes), configured as for `carta serve`
+(DATABASE_URL, else the SQLite database of CARTA_DATA_DIR), or the demo's database with
+--data-dir DIR; --center CODE limits it to some centers.
+
 The report is one HTML file with everything inline (opens offline). The PDF is the same page
 printed by headless Chromium (Debian package chromium).
 """
@@ -48,6 +58,8 @@ examples:
   carta report export/ -o report.html --pdf report.pdf --cohort "disease=lbcl" --lang zh-hans
   carta report cohort.parquet -o report.pdf --group target_antigen \\
       --covariates age_at_infusion_years,sex,prior_lines
+  carta report --registry --center BJ --center SH -o report.html --group center_id
+  carta report --registry --data-dir ~/carta-demo -o report.html --lang zh-hans
 """
 
 
@@ -65,7 +77,28 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "data", metavar="DATA", help="cohort file (.csv, .jsonl, .parquet) or export folder"
+        "data",
+        metavar="DATA",
+        nargs="?",
+        help="cohort file (.csv, .jsonl, .parquet) or export folder (or give --registry)",
+    )
+    registry = parser.add_argument_group("the registry database instead of DATA")
+    registry.add_argument(
+        "--registry",
+        action="store_true",
+        help="read the cohort from the registry database (DATABASE_URL, as `carta serve`)",
+    )
+    registry.add_argument(
+        "--center",
+        metavar="CODE",
+        action="append",
+        default=[],
+        help="only this center's patients (repeat for more; default: every center)",
+    )
+    registry.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="the demo's data folder (`carta demo --data-dir DIR`): its SQLite database",
     )
     parser.add_argument(
         "-o",
@@ -113,6 +146,18 @@ def _targets(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     return output, pdf
 
 
+def _check_input(args: argparse.Namespace) -> None:
+    """DATA or --registry, not both; the registry options only with --registry."""
+    if args.data is not None and args.registry:
+        raise _UsageError("give DATA or --registry, not both")
+    if args.data is None and not args.registry:
+        raise _UsageError(
+            "give the cohort: a DATA file or export folder, or --registry for the registry database"
+        )
+    if not args.registry and (args.center or args.data_dir):
+        raise _UsageError("--center and --data-dir read the registry: add --registry")
+
+
 def _columns(text: str | None) -> list[str] | None:
     if text is None:
         return None
@@ -135,6 +180,7 @@ def report_command(args: argparse.Namespace) -> int:
             print(f"carta report: {message} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
 
     try:
+        _check_input(args)
         html_target, pdf_target = _targets(args)
         for target in (html_target, pdf_target):
             check_output(target, "html")
@@ -152,7 +198,8 @@ def report_command(args: argparse.Namespace) -> int:
         report_problems(Path(args.data), error)
         return EXIT_USAGE
     except CohortError as error:
-        return _usage(f"{args.data}: {error}; nothing was written")
+        where = args.data if args.data is not None else "registry"
+        return _usage(f"{where}: {error}; nothing was written")
     return _write(html, html_target, pdf_target, progress)
 
 
@@ -174,8 +221,11 @@ def _build(
     from carta.analytics.report import build_report, parse_filters, read_report_data, render_html
 
     filters = parse_filters(args.cohort)  # a malformed filter is refused before reading
-    progress(f"reading {args.data}")
-    data = read_report_data(args.data)
+    if args.registry:
+        data, source = _registry_data(args, progress)
+    else:
+        progress(f"reading {args.data}")
+        data, source = read_report_data(args.data), str(args.data)
     for name in [args.group] if args.group else []:
         require_column(data.cohort, name)
     for name in covariates or []:
@@ -187,12 +237,68 @@ def _build(
         title=args.title,
         filters=filters,
         covariates=covariates,
-        source=str(args.data),
+        source=source,
         synthetic=data.synthetic,
         baseline_first_day=data.baseline_first_day,
+        baseline_from_registry=data.baseline_from_registry,
         progress=progress,
     )
     return render_html(report)
+
+
+def _registry_data(
+    args: argparse.Namespace, progress: Callable[[str], None]
+) -> tuple[ReportData, str]:
+    """The registry cohort of ``--center`` (every center by default) and its description."""
+    _configure_registry(args.data_dir)
+    from carta.web.reports.outcome_report import (
+        UnknownCenterError,
+        centers_by_code,
+        registry_report_data,
+        registry_source,
+    )
+
+    try:
+        centers = centers_by_code(args.center)
+    except UnknownCenterError as error:
+        raise _UsageError(f"--center: {error}") from None
+    progress(f"reading the registry ({', '.join(center.code for center in centers)})")
+    data = registry_report_data(centers)
+    return data, registry_source(centers)
+
+
+def _configure_registry(data_dir: str | None) -> None:
+    """Django as `carta serve` configures it, or on the demo's database with ``--data-dir``
+    (as `carta demo --data-dir`); a :class:`_UsageError` saying what to do when the
+    database cannot be read."""
+    import os
+
+    from carta.cli.web import setup_django, unapplied_migrations
+
+    if data_dir is not None:
+        folder = Path(data_dir).expanduser()
+        database = folder / SQLITE_FILE
+        if not database.is_file():
+            raise _UsageError(
+                f"--data-dir {folder}: no carta database ({SQLITE_FILE}) there; create it "
+                f"with `carta demo --no-serve --data-dir {folder}`"
+            )
+        os.environ.pop("DATABASE_URL", None)  # the demo's own database, as `carta demo` does
+        os.environ["CARTA_DEMO"] = "1"
+        os.environ["CARTA_DATA_DIR"] = str(folder.resolve())
+    problem = setup_django()
+    if problem:
+        raise _UsageError(problem)
+    from django.db import DatabaseError
+
+    try:
+        unapplied = unapplied_migrations()
+    except DatabaseError as error:
+        raise _UsageError(f"cannot read the registry database: {error}") from None
+    if unapplied:
+        raise _UsageError(
+            f"the registry database has {unapplied} unapplied migrations: run `carta migrate`"
+        )
 
 
 def _write(

@@ -116,6 +116,7 @@ def build_report(
     source: str = "",
     synthetic: bool | None = None,
     baseline_first_day: int | None = None,
+    baseline_from_registry: bool = False,
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> Report:
@@ -123,7 +124,9 @@ def build_report(
 
     ``synthetic`` None looks for a true ``synthetic`` column. ``baseline_first_day`` says
     that the ``baseline_*`` lab columns were taken from patient-days starting that day (see
-    :mod:`carta.analytics.report.source`). Bad filters or a bad group column raise
+    :mod:`carta.analytics.report.source`); ``baseline_from_registry`` that they are the
+    registry's latest values before lymphodepletion (``carta.web.reports.outcome_report``).
+    Bad filters or a bad group column raise
     :class:`CohortError` before any section is computed.
     """
     text = Text(lang)
@@ -135,10 +138,11 @@ def build_report(
     if group is not None:
         _, levels = group_column(frame, group)
     context = _Context(frame, group, levels, text)
+    risk_source = _risk_source(text, baseline_first_day, from_registry=baseline_from_registry)
     report_progress = progress or (lambda _: None)
     steps: list[tuple[str, Callable[[_Context], Section]]] = [
         ("cohort", _cohort_section),
-        ("baseline_risk", lambda c: _baseline_section(c, baseline_first_day)),
+        ("baseline_risk", lambda c: _baseline_section(c, risk_source)),
         ("response", _response_section),
         ("survival", _survival_section),
         ("incidence", _incidence_section),
@@ -154,7 +158,7 @@ def build_report(
     moment = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     facts_values = _facts(context, source, chosen, moment)
     report_progress(f"[{len(steps) + 1}/{len(steps) + 1}] methods")
-    sections.append(_methods_section(context, sections, facts_values, baseline_first_day))
+    sections.append(_methods_section(context, sections, facts_values, risk_source))
     is_synthetic = _is_synthetic(frame) if synthetic is None else synthetic
     return Report(
         title=title or text("report_title"),
@@ -343,7 +347,16 @@ def _categorical_rows(context: _Context, column: str) -> list[tuple[str, ...]]:
 # --- baseline risk --------------------------------------------------------------------------------
 
 
-def _baseline_section(context: _Context, first_day: int | None) -> Section:
+def _risk_source(text: Text, first_day: int | None, *, from_registry: bool) -> str:
+    """Where the baseline labs came from, in words."""
+    if from_registry:
+        return text("risk_source_registry")
+    if first_day is not None:
+        return text("risk_source_days", first=first_day)
+    return text("risk_source_columns")
+
+
+def _baseline_section(context: _Context, source: str) -> Section:
     text = context.text
     scores = baseline_scores(context.cohort)
     blocks: list[Block] = []
@@ -351,11 +364,6 @@ def _baseline_section(context: _Context, first_day: int | None) -> Section:
         blocks.append(Note(text("na_baseline_labs", score=score, columns=", ".join(needed))))
     if scores.scores.width == 0:
         return Section("baseline_risk", text("sec_baseline_risk"), tuple(blocks))
-    source = (
-        text("risk_source_days", first=first_day)
-        if first_day is not None
-        else text("risk_source_columns")
-    )
     frame = (
         context.cohort.select(context.group).hstack(scores.scores)
         if context.group
@@ -971,7 +979,7 @@ def _methods_section(
     context: _Context,
     sections: Sequence[Section],
     facts: Mapping[str, str],
-    first_day: int | None,
+    source: str,
 ) -> Section:
     text = context.text
     values = list(facts.values())
@@ -980,11 +988,6 @@ def _methods_section(
         ", ".join(forest.data["covariates"]["name"].to_list())
         if "covariates" in forest.data
         else EMPTY
-    )
-    source = (
-        text("risk_source_days", first=first_day)
-        if first_day is not None
-        else text("risk_source_columns")
     )
     versions = ", ".join(
         [f"Python {platform.python_version()}"]

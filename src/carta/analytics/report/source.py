@@ -42,12 +42,14 @@ class ReportData:
     """The cohort, whether it is synthetic, and where its baseline labs came from.
 
     ``baseline_first_day`` is the first day of the patient-days the baseline labs were taken
-    from (None when they are the cohort's own columns, or absent).
+    from (None when they are the cohort's own columns, or absent); ``baseline_from_registry``
+    says they are the registry's values before lymphodepletion (``carta report --registry``).
     """
 
     cohort: pl.DataFrame
     synthetic: bool
     baseline_first_day: int | None
+    baseline_from_registry: bool = False
 
 
 def read_report_data(path: str | Path) -> ReportData:

@@ -149,6 +149,12 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         ENGLISH: "the cohort's baseline laboratory columns",
         CHINESE: "队列中的基线检验列",
     },
+    "risk_source_registry": {
+        ENGLISH: "the latest value of each marker in the registry's daily assessments of the "
+        "first infusion before lymphodepletion, or before day 0 when none is recorded",
+        CHINESE: "登记系统首次回输每日评估中每项指标在淋巴细胞清除前"
+        "（未记录淋巴细胞清除时为第 0 天前）的最近一次数值",
+    },
     "risk_source_days": {
         ENGLISH: "the first value of each marker recorded from day {first} to day 0 in "
         "patient_days/",

@@ -11,4 +11,5 @@ app_name = "reports"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.analytics, name="analytics"),
     path("data/<slug:key>.csv", views.download, name="download"),
+    path("report.<slug:kind>", views.report, name="report"),
 ]

@@ -11,6 +11,8 @@ it depends on, so a new record changes the key and the next view recomputes (ADR
 from __future__ import annotations
 
 import hashlib
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -23,6 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from carta.analytics.cohort import GROUP, CohortError
+from carta.analytics.report import PdfUnavailableError, find_chromium, html_to_pdf
 from carta.web.accounts import access
 from carta.web.accounts.models import Center
 from carta.web.registry.views.common import signed_in
@@ -30,6 +33,7 @@ from carta.web.reports import analyses, figures, labels
 from carta.web.reports.analyses import Options, Section
 from carta.web.reports.cohort import cohort_for_centers, data_revision
 from carta.web.reports.forms import AnalyticsForm
+from carta.web.reports.outcome_report import page_report_html
 
 CACHE_SECONDS = 15 * 60
 NO_VALUE = "–"
@@ -393,6 +397,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
     context["group_label"] = labels.column_label(options.group) if options.group else None
     context["compare_label"] = labels.column_label(options.compare_by)
     context["arm_levels"] = analyses.arm_levels(cohort, options.compare_by)
+    context["report_pdf"] = find_chromium() is not None
     if cohort.height:
         scope = (keys, revision, get_language())
         context["sections"] = cached_sections(cohort, options, scope)
@@ -419,3 +424,53 @@ def download(request: HttpRequest, key: str) -> HttpResponse:
     name = f"carta-{key}-{timezone.localdate().isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def report_language() -> str:
+    """The report language of the page's language (``en`` or ``zh-hans``)."""
+    return "zh-hans" if (get_language() or "en").lower().startswith("zh") else "en"
+
+
+@signed_in
+def report(request: HttpRequest, kind: str) -> HttpResponse:
+    """The outcome report (:mod:`carta.analytics.report`) of exactly the page's filters and
+    grouping, in the page's language, as an HTML or PDF attachment."""
+    if kind not in ("html", "pdf"):
+        raise Http404("no such report format")
+    form, centers = _form(request)
+    if form.is_bound and not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
+    options = form.options()
+    keys = _center_keys(centers)
+    cohort = analyses.apply_filters(cohort_of(keys, data_revision(keys)), options.filters)
+    if cohort.is_empty():
+        message = _("No infused patients match this selection.")
+        return HttpResponse(message, status=409, content_type="text/plain; charset=utf-8")
+    try:
+        html = page_report_html(
+            cohort,
+            centers=list(centers.order_by("code")),
+            filters=options.filters,
+            group=options.group,
+            lang=report_language(),
+        )
+    except CohortError as error:
+        return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
+    name = f"carta-report-{timezone.localdate().isoformat()}.{kind}"
+    if kind == "html":
+        response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    else:
+        try:
+            response = HttpResponse(_pdf_bytes(html), content_type="application/pdf")
+        except PdfUnavailableError as error:
+            return HttpResponse(str(error), status=503, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _pdf_bytes(html: str) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="carta-report-") as folder:
+        target = Path(folder) / "report.pdf"
+        html_to_pdf(html, target)
+        return target.read_bytes()
