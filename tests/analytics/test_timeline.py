@@ -23,6 +23,7 @@ from carta.analytics.rules import icans as icans_rules
 from carta.analytics.timeline import (
     AGREEMENT_VALUES,
     EPISODE_COLUMNS,
+    INPUT_COLUMNS,
     TIMELINE_COLUMNS,
     demo_patient_days,
     grade_timeline,
@@ -766,3 +767,123 @@ def test_demo_episodes(demo: pl.DataFrame) -> None:
         ("DEMO-006", "CRS", 1, 3, 3, 3, 2, 5, 0, 1),
         ("DEMO-006", "ICANS", *none, 0, 0),
     ]
+
+
+# --- the fast paths (ADR 0319) give what the general ones give ----------------------------------
+
+
+def reference_spans(days: Sequence[Mapping[str, Any]], prefix: str) -> list[dict[str, Any]]:
+    """One syndrome's episodes of one patient's days (in day order), as a plain loop."""
+    found: list[dict[str, Any]] = []
+    last_positive: bool | None = None  # the last determined day's state
+    for row in days:
+        grade = row[f"{prefix}_grade"]
+        if row[f"{prefix}_status"] != "ok":
+            continue  # undetermined days neither start, continue nor end an episode
+        if grade >= 1:
+            if last_positive is not True:
+                found.append({"onset": row["day"], "max": grade, "max_day": row["day"]})
+                found[-1].update(positive=0, disagree=0, resolution=None)
+            current = found[-1]
+            if grade > current["max"]:
+                current["max"], current["max_day"] = grade, row["day"]
+            current["last"] = row["day"]
+            current["positive"] += 1
+            current["disagree"] += row.get(f"{prefix}_agreement") == "disagree"
+        elif last_positive is True:
+            found[-1]["resolution"] = row["day"]
+        last_positive = grade >= 1
+    return found
+
+
+def reference_episodes(frame: pl.DataFrame) -> list[tuple[Any, ...]]:
+    """ADR 0185 written as a plain loop over each patient's days, for comparison."""
+    out: list[tuple[Any, ...]] = []
+    by_patient: dict[Any, list[dict[str, Any]]] = {}
+    for row in frame.to_dicts():
+        by_patient.setdefault(row["patient_id"], []).append(row)
+    for patient in sorted(by_patient):
+        days = sorted(by_patient[patient], key=lambda r: r["day"])
+        for syndrome, prefix in (("CRS", "crs"), ("ICANS", "icans")):
+            found = reference_spans(days, prefix)
+            for number, item in enumerate(found, start=1):
+                duration = item["last"] - item["onset"] + 1
+                fields = (item["onset"], item["max"], item["max_day"], duration)
+                counts = (duration - item["positive"], item["disagree"])
+                out.append((patient, syndrome, number, *fields, item["resolution"], *counts))
+            if not found:
+                unknown = sum(row[f"{prefix}_status"] != "ok" for row in days)
+                disagreeing = sum(row.get(f"{prefix}_agreement") == "disagree" for row in days)
+                out.append((patient, syndrome, *([None] * 6), unknown, disagreeing))
+    return out
+
+
+def random_course_frame(seed: int) -> pl.DataFrame:
+    """Random hand-made timelines: several patients, gaps, unknown days, disagreements."""
+    rng = random.Random(seed)
+    tokens = ["0", "0", "0", "1", "2", "3", "4", "?", "-", "0!", "2!"]
+    patients: list[object] = list(rng.sample(range(100), rng.randint(1, 12)))
+    crs: dict[object, str] = {
+        p: " ".join(rng.choice(tokens) for _ in range(rng.randint(1, 15))) for p in patients
+    }
+    icans: dict[object, str] = {
+        p: " ".join(rng.choice(tokens) for _ in range(len(crs[p].split()))) for p in patients
+    }
+    frame = course_frame(crs, icans)
+    if frame.height == 0:  # every day without a row
+        return frame
+    # course_frame leaves a syndrome's status null on days only the other one has.
+    return frame.with_columns(
+        pl.col("crs_status", "icans_status").fill_null("cannot_grade")
+    ).sample(fraction=1.0, shuffle=rng.random() < 0.5, seed=seed)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_episodes_equal_a_plain_loop(seed: int) -> None:
+    frame = random_course_frame(seed)
+    if frame.height == 0:
+        return
+    assert summarise_episodes(frame).rows() == reference_episodes(frame)
+
+
+def test_sorted_text_and_integer_ids_take_the_same_course_as_shuffled_rows() -> None:
+    records = _course_records()
+    for ids in (str, ord):
+        sorted_records = sorted(
+            ({**record, "patient_id": ids(record["patient_id"])} for record in records),
+            key=lambda record: (record["patient_id"], record["day"]),
+        )
+        shuffled = list(sorted_records)
+        random.Random(3).shuffle(shuffled)
+        in_order, out_of_order = timeline(sorted_records), timeline(shuffled)
+        assert out_of_order.sort("patient_id", "day").equals(in_order)
+        assert summarise_episodes(out_of_order).equals(summarise_episodes(in_order))
+
+
+def test_duplicate_day_in_sorted_rows_is_still_refused() -> None:
+    records = [day("A", 0), day("A", 1), day("A", 1), day("B", 0)]
+    with pytest.raises(ValueError, match="patient_id='A', day=1 appears more than once"):
+        timeline(records)
+
+
+def test_a_table_in_several_chunks_grades_as_one() -> None:
+    frame = frame_from_records(_course_records())
+    pieces = pl.concat([frame.slice(0, 2), frame.slice(2, 3), frame.slice(5)], rechunk=False)
+    assert pieces.n_chunks() > 1
+    assert grade_timeline(pieces).equals(grade_timeline(frame))
+
+
+def test_without_reasons_the_same_timeline_without_the_list_columns() -> None:
+    frame = demo_patient_days()
+    full = grade_timeline(frame)
+    lean = grade_timeline(frame, reasons=False)
+    lists = ["crs_reasons", "crs_missing", "icans_reasons", "icans_missing"]
+    assert lean.columns == [name for name in TIMELINE_COLUMNS if name not in lists]
+    assert lean.equals(full.drop(lists))
+    assert summarise_episodes(lean).equals(summarise_episodes(full))
+
+
+def test_input_columns_are_all_the_timeline_reads() -> None:
+    frame = demo_patient_days().with_columns(pl.lit("ignored").alias("free_text_note"))
+    read = frame.select(name for name in INPUT_COLUMNS if name in frame.columns)
+    assert grade_timeline(read).equals(grade_timeline(frame))
