@@ -610,7 +610,10 @@ def _diagnosis(
         disease=row["disease"],
         subtype=row["disease_subtype"] or "",
         prior_lines=row["prior_lines"],
+        # carta.synth draws one "prior transplant" flag; the synthetic network treats it as
+        # autologous, so the allogeneic field is a known "no", not unknown.
         prior_autologous_hct=row["prior_transplant"],
+        prior_allogeneic_hct=False,
         target_antigen="bcma" if row["disease"] == "mm" else "cd19",
         target_antigen_status="positive",
     )
