@@ -161,3 +161,59 @@ def _sqlite(path: Path) -> dict[str, Any]:
             "timeout": SQLITE_TIMEOUT_SECONDS,
         },
     }
+
+
+# Django's cache holds the login throttle's counters and the patient page's rendered bodies
+# (ADR 0286); the page's keys come from the database, so any backend is safe, and a shared one
+# (Redis, or files on one machine) lets every server process reuse one rendering.
+CACHE_BACKENDS = {
+    "locmem": "django.core.cache.backends.locmem.LocMemCache",
+    "file": "django.core.cache.backends.filebased.FileBasedCache",
+    "redis": "django.core.cache.backends.redis.RedisCache",
+    "rediss": "django.core.cache.backends.redis.RedisCache",
+}
+CACHE_MAX_ENTRIES = 5000
+CACHE_HINT = (
+    "use CARTA_CACHE_URL=locmem:// (each process its own, the default), "
+    "file:///var/cache/carta (shared by the processes of one machine) or "
+    "redis://127.0.0.1:6379/1 (needs the redis package)"
+)
+
+
+def caches(environ: Environ) -> dict[str, dict[str, Any]]:
+    """``CARTA_CACHE_URL``: ``locmem://`` (default), ``file:///absolute/folder`` or
+    ``redis://host:port/db``."""
+    url = environ.get("CARTA_CACHE_URL", "").strip() or "locmem://"
+    scheme, separator, rest = url.partition("://")
+    backend = CACHE_BACKENDS.get(scheme.lower()) if separator else None
+    if backend is None:
+        raise ImproperlyConfigured(f"CARTA_CACHE_URL={url!r} is not a cache URL: {CACHE_HINT}.")
+    options = {"MAX_ENTRIES": CACHE_MAX_ENTRIES}
+    if scheme.lower() == "locmem":
+        return {"default": {"BACKEND": backend, "LOCATION": rest, "OPTIONS": options}}
+    if scheme.lower() == "file":
+        if not rest.startswith("/"):
+            raise ImproperlyConfigured(
+                f"CARTA_CACHE_URL={url!r} needs an absolute folder: e.g. file:///var/cache/carta."
+            )
+        return {"default": {"BACKEND": backend, "LOCATION": rest, "OPTIONS": options}}
+    try:
+        import redis  # noqa: F401  (Django's Redis backend imports it on first use)
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            f"CARTA_CACHE_URL={url!r} needs the redis package: pip install redis, or {CACHE_HINT}."
+        ) from error
+    return {"default": {"BACKEND": backend, "LOCATION": url}}
+
+
+def session_engine(environ: Environ) -> str:
+    """Sessions in the database, read through the cache when the cache is shared by every
+    server process (files or Redis): a session ended in one process must end in all of them,
+    which a per-process memory cache cannot promise."""
+    url = environ.get("CARTA_CACHE_URL", "").strip().lower()
+    shared = url.startswith(("file://", "redis://", "rediss://"))
+    return (
+        "django.contrib.sessions.backends.cached_db"
+        if shared
+        else "django.contrib.sessions.backends.db"
+    )

@@ -11,6 +11,8 @@ Variables (each read by a helper in :mod:`carta.web.config` that fails with the 
   WAL mode in ``CARTA_DATA_DIR`` (default ``platformdirs.user_data_dir("carta")``).
 * ``CARTA_LOGIN_MAX_FAILURES`` / ``CARTA_LOGIN_LOCKOUT_SECONDS`` - login throttle.
 * ``CARTA_STATIC_ROOT`` - where ``collectstatic`` writes (default ``<data dir>/static``).
+* ``CARTA_CACHE_URL`` - ``locmem://`` (default), ``file:///folder`` or ``redis://host:6379/1``:
+  the login throttle's counters and the patient page's rendered bodies (ADR 0286).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
     "carta.web.registry",
     "carta.web.imports",
     "carta.web.api",
+    "carta.web.reports",
 ]
 
 MIDDLEWARE = [
@@ -93,7 +96,8 @@ CARTA_LOGIN_MAX_FAILURES = config.env_int(os.environ, "CARTA_LOGIN_MAX_FAILURES"
 CARTA_LOGIN_LOCKOUT_SECONDS = config.env_int(
     os.environ, "CARTA_LOGIN_LOCKOUT_SECONDS", default=15 * 60
 )
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = config.caches(os.environ)
+SESSION_ENGINE = config.session_engine(os.environ)
 
 # --- cookies and transport security (ADR 0207) ----------------------------------------------
 SECURE_COOKIES = not (DEMO or DEBUG)

@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/", include("carta.web.api.urls")),
     path("import/", include("carta.web.imports.urls")),
     path("accounts/", include("carta.web.accounts.urls")),
+    path("analytics/", include("carta.web.reports.urls")),
     path("", include("carta.web.registry.urls")),
 ]

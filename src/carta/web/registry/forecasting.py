@@ -129,6 +129,17 @@ def current_model() -> LoadedModel:
         return _cache[key]
 
 
+def model_stamp() -> str:
+    """Which model file the forecast comes from right now (path, change time, size; ``none``
+    without a file): part of the patient page's cache key, so a new model shows at once."""
+    path = model_path()
+    try:
+        stat = path.stat()
+    except OSError:
+        return f"none:{path}"
+    return f"{path}:{stat.st_mtime_ns}:{stat.st_size}"
+
+
 def _load(path: Path) -> LoadedModel:
     from carta.analytics.forecast.store import load_model
 
@@ -323,25 +334,25 @@ def _labels(names: Iterable[str]) -> list[str]:
 
 
 def forecast_courses(model: ForecastModel, courses: Sequence[Course]) -> list[PatientForecast]:
-    """The latest-day forecast of each course that has a day from day 0 (others: none)."""
+    """The latest-day forecast of each course that has a day from day 0 (others: none).
+
+    One ``predict`` call: its ``factors_<target>`` columns already hold each day's top
+    inputs by absolute contribution (log-odds to two decimals, as the panel shows them), so no
+    second pass through the features with ``explain`` is needed (ADR 0286).
+    """
     import polars as pl
 
-    from carta.analytics.forecast.models import explain, predict
+    from carta.analytics.forecast.models import predict
 
     frame = canonical_frame(courses)
     if frame.height == 0:
         return []
-    predictions = predict(model, frame).filter(pl.col("forecast_status") == "ok")
+    predictions = predict(model, frame, top=TOP_FACTORS).filter(pl.col("forecast_status") == "ok")
     if predictions.height == 0:
         return []
-    latest = predictions.group_by("patient_id").agg(pl.col("day").max())
-    # Features read only the past (docs/forecast.md), so explaining every day and keeping
-    # the latest gives the same contributions as explaining the latest day alone.
-    factors = explain(model, frame, top=TOP_FACTORS).join(latest, on=["patient_id", "day"])
     result = []
     for key, days in predictions.sort("day").group_by("patient_id", maintain_order=True):
         today = days.row(-1, named=True)
-        mine = factors.filter(pl.col("patient_id") == key[0])
         targets = [
             TargetForecast(
                 target=target,
@@ -352,13 +363,7 @@ def forecast_courses(model: ForecastModel, courses: Sequence[Course]) -> list[Pa
                     for day, probability in days.select("day", PROBABILITY[target]).iter_rows()
                     if probability is not None
                 ],
-                factors=[
-                    Factor(name, str(INPUT_LABELS.get(name, name)), value)
-                    for name, value in mine.filter(pl.col("target") == target)
-                    .sort("rank")
-                    .select("input", "contribution")
-                    .iter_rows()
-                ],
+                factors=_factors(today.get(f"factors_{target}")),
             )
             for target in TARGETS
             if PROBABILITY[target] in days.columns
@@ -373,6 +378,15 @@ def forecast_courses(model: ForecastModel, courses: Sequence[Course]) -> list[Pa
             )
         )
     return result
+
+
+def _factors(listed: Sequence[str] | None) -> list[Factor]:
+    """``predict``'s ``"crp_mg_dL +0.84"`` entries (largest first) as labelled factors."""
+    factors = []
+    for entry in listed or []:
+        name, _, value = entry.rpartition(" ")
+        factors.append(Factor(name, str(INPUT_LABELS.get(name, name)), float(value)))
+    return factors
 
 
 def _age(patient: Any, infusion: Any) -> int | None:
@@ -503,3 +517,55 @@ def patients_at_risk(patients: Any, today: date, window_days: int) -> list[RiskR
         for forecast in forecast_courses(loaded.model, courses)
     ]
     return sorted(rows, key=lambda row: -row.forecast.highest)
+
+
+# --- every day of one course (the REST API) ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DayForecast:
+    """One assessed day of a course from day 0: the probabilities the model gives, the inputs
+    it had no value for, and the top factors of each target."""
+
+    day: int
+    probabilities: Mapping[str, float | None]
+    missing: list[str]
+    factors: Mapping[str, list[Factor]]
+    version: str
+
+
+def forecast_days(model: ForecastModel, course: Course) -> list[DayForecast]:
+    """Every day of ``course`` from day 0, in day order (the API's day-by-day forecast).
+
+    The same ``predict`` and ``explain`` calls as :func:`forecast_courses`, kept per day;
+    ``missing`` holds input names (see ``INPUT_LABELS`` for their labels).
+    """
+    import polars as pl
+
+    from carta.analytics.forecast.models import explain, predict
+
+    frame = canonical_frame([course])
+    if frame.height == 0:
+        return []
+    predictions = predict(model, frame).filter(pl.col("forecast_status") == "ok").sort("day")
+    if predictions.height == 0:
+        return []
+    explained = explain(model, frame, top=TOP_FACTORS).sort("day", "target", "rank")
+    factors: dict[int, dict[str, list[Factor]]] = {}
+    for day, target, name, value in explained.select(
+        "day", "target", "input", "contribution"
+    ).iter_rows():
+        factors.setdefault(day, {}).setdefault(target, []).append(
+            Factor(name, str(INPUT_LABELS.get(name, name)), value)
+        )
+    targets = [target for target in TARGETS if PROBABILITY[target] in predictions.columns]
+    return [
+        DayForecast(
+            day=int(row["day"]),
+            probabilities={target: row[PROBABILITY[target]] for target in targets},
+            missing=list(row["missing_inputs"] or []),
+            factors={target: factors.get(row["day"], {}).get(target, []) for target in targets},
+            version=str(row["model_version"]),
+        )
+        for row in predictions.iter_rows(named=True)
+    ]

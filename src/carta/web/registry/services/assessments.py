@@ -128,13 +128,17 @@ def record_daily_assessment(
             DailyAssessment.objects.select_for_update().filter(infusion=infusion, day=day).first()
         )
         why = core.require_reason(reason) if existing else (reason or "")
-        graded = _grade(patient, infusion, day, values, _history(infusion), _therapy_days(infusion))
+        history = _history(infusion)
+        graded = _grade(patient, infusion, day, values, history, _therapy_days(infusion))
         if graded.problems():
             raise ValidationError(graded.problems())
         row = existing or DailyAssessment(patient=patient, infusion=infusion, day=day)
         crs_before = (row.crs_status, row.crs_grade)
         _write(actor, row, {**values, **graded.fields()}, why, creating=existing is None)
-        if (row.crs_status, row.crs_grade) != crs_before:
+        # Later days' fever waiver depends on this day's CRS result; with no later day (the
+        # usual case: today's assessment) there is nothing to regrade.
+        later = any(earlier.day > day for earlier in history)
+        if later and (row.crs_status, row.crs_grade) != crs_before:
             regrade_from(actor=actor, infusion=infusion, from_day=day + 1, cause=f"day {day}")
     return row
 
@@ -161,6 +165,7 @@ def _write(
             after=new,
             reason=reason,
         )
+        core.touch_patient(row.patient_id)
 
 
 def regrade_from(*, actor: Any, infusion: Infusion, from_day: int | None, cause: str) -> int:
@@ -206,6 +211,7 @@ def _store_regrade(
         after=new,
         reason=f"regraded: {cause} changed",
     )
+    core.touch_patient(row.patient_id)
     return 1
 
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.db.models import F, Value
 from django.db.models.deletion import ProtectedError
+from django.db.models.functions import Greatest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carta.web.accounts import access
@@ -245,6 +249,23 @@ def delete(
             hooks.after(actor, record)
 
 
+def touch_patient(patient_id: Any) -> None:
+    """Move the patient's revision (``updated_at``) on: called in the transaction of every
+    write to the patient or one of its records, so the patient page's cached fragments, keyed
+    by it, are never served after the write commits (ADR 0286).
+
+    Strictly increasing even when the clock stands still or steps back: the later of now and
+    the previous value plus one microsecond.
+    """
+    if patient_id is None:
+        return
+    now = Value(timezone.now(), output_field=models.DateTimeField())
+    step = F("updated_at") + Value(timedelta(microseconds=1), output_field=models.DurationField())
+    Patient.objects.filter(pk=patient_id).update(
+        updated_at=Greatest(now, step, output_field=models.DateTimeField())
+    )
+
+
 def _audit(
     actor: Any,
     action: str,
@@ -262,3 +283,5 @@ def _audit(
         after=after,
         reason=reason,
     )
+    patient = owner(instance)
+    touch_patient(patient.pk if patient is not None else None)

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -37,6 +38,7 @@ from carta.web.registry.models import (
     ToxicityTreatment,
 )
 from carta.web.registry.templatetags.carta_ui import product_label, visit_status
+from carta.web.registry.views import page_cache
 from carta.web.registry.views.common import can, signed_in
 
 GOOD_RESPONSES = frozenset({"scr", "cr", "cmr", "cri", "crh"})
@@ -80,14 +82,26 @@ SHOWN_DAY_FIELDS = (
 )
 
 
-def _patient_with_records(user: Any, pk: int) -> Patient:
-    """The patient through the scoped selector, with every record of the journey prefetched.
+def _scoped_patient(user: Any, pk: int) -> Patient:
+    """The patient (with center and death) through the scoped selector; 404 if not visible.
+
+    Its ``updated_at`` is the revision the cached body is keyed by (ADR 0286).
+    """
+    try:
+        return selectors.list_patients(user).select_related("death").get(pk=pk)
+    except Patient.DoesNotExist as missing:
+        raise Http404 from missing
+
+
+def _prefetch_records(patient: Patient) -> None:
+    """Every record of the journey, one plain query each (ADR 0233).
 
     The access check is the patient's (a record belongs to its patient's center, ADR 0203), so
-    the records come in one plain query each rather than one scoped query each (ADR 0233).
+    the records need no scoped query of their own.
     """
     ordered_days = DailyAssessment.objects.only(*SHOWN_DAY_FIELDS)
-    patients = selectors.list_patients(user).prefetch_related(
+    prefetch_related_objects(
+        [patient],
         Prefetch(
             "infusions",
             queryset=Infusion.objects.select_related("product", "product_lot").order_by("number"),
@@ -106,10 +120,6 @@ def _patient_with_records(user: Any, pk: int) -> Patient:
         "responses",
         "visits",
     )
-    try:
-        return patients.select_related("death").get(pk=pk)
-    except Patient.DoesNotExist as missing:
-        raise Http404 from missing
 
 
 def _read(patient: Patient) -> Records:
@@ -438,20 +448,17 @@ def _forecast(records: Records) -> forecasting.Panel:
 # --- the page -------------------------------------------------------------------------------
 
 
-@signed_in
-def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The patient's page; another center's patient is a 404."""
-    patient = _patient_with_records(request.user, pk)
+def _body_context(patient: Patient, variant: page_cache.Variant, today: date) -> dict[str, Any]:
+    """What the page body shows: every record read once, the grades, plots and forecast."""
+    _prefetch_records(patient)
     records = _read(patient)
     rows = _day_rows(records)
-    follow_ups = _follow_ups(records, timezone.localdate())
+    follow_ups = _follow_ups(records, today)
     data = _journey_data(records, rows, follow_ups)
-    context = {
+    return {
         "patient": patient,
         "records": records,
-        "identity": selectors.get_patient_identity(request.user, patient),
-        "can_change": can(request, patient, "change"),
-        "can_identify": selectors.can_identify(request.user, patient),
+        "can_change": variant.can_change,
         "bsa": adapters.patient_bsa(patient.weight_kg, patient.height_cm),
         "day_rows": rows,
         "several_infusions": len(records.infusions) > 1,
@@ -463,5 +470,37 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "journey": plots.journey(data) if data else None,
         "forecast": _forecast(records),
         "guidance": guidance.grades_guidance(rows),
+    }
+
+
+@signed_in
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The patient's page; another center's patient is a 404.
+
+    The body (everything but the identifying details) comes from the cache when this patient's
+    revision was rendered before for the same language and viewer variant (ADR 0286).
+    """
+    patient = _scoped_patient(request.user, pk)
+    variant = page_cache.Variant(
+        can_change=can(request, patient, "change"),
+        can_identify=selectors.can_identify(request.user, patient),
+    )
+    today = timezone.localdate()
+    key = page_cache.body_key(patient, variant, today, forecasting.model_stamp())
+    body, _hit = page_cache.cached_body(
+        key,
+        lambda: render_to_string(
+            "registry/_patient_body.html", _body_context(patient, variant, today)
+        ),
+    )
+    identity = (
+        selectors.get_patient_identity(request.user, patient) if variant.can_identify else None
+    )
+    context = {
+        "patient": patient,
+        "body": body,
+        "identity": identity,
+        "can_change": variant.can_change,
+        "can_identify": variant.can_identify,
     }
     return render(request, "registry/patient_detail.html", context)
