@@ -13,15 +13,29 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
-from carta.analytics.cohort import GROUP, CohortError, describe
+from carta.analytics.cohort import (
+    GROUP,
+    OBJECTIVE_RESPONSES,
+    SEVERE_GRADE,
+    CohortError,
+    describe,
+    group_column,
+)
 from carta.analytics.compare import ProtocolComparison, compare_protocols
 from carta.analytics.competing import CumulativeIncidence, cumulative_incidence, gray_test
 from carta.analytics.competing import incidence_by_grade as grade_table
-from carta.analytics.regression import CoxModel, cox_regression
+from carta.analytics.regression import (
+    CoxModel,
+    LogisticModel,
+    VeinToVein,
+    cox_regression,
+    logistic_regression,
+    vein_to_vein_association,
+)
 from carta.analytics.response import ResponseRates, response_rates
 from carta.analytics.survival import SurvivalCurves, kaplan_meier, log_rank_from_curves
 
@@ -39,6 +53,17 @@ LANDMARK_MONTHS = (6, 12, 24)
 # Baseline covariates of the default Cox model and of the propensity model; the grouping
 # column joins the Cox model. A covariate with one value in the selection is left out.
 BASELINE_COVARIATES = ("age_at_infusion_years", "sex", "prior_lines")
+# The 0/1 outcomes of the logistic models, by section: objective response (every patient
+# counts, not evaluable = no response, as in the response section) and grade >= 3 CRS or ICANS
+# over days 0-30 (patients without any determined grade left out).
+LOGISTIC_OUTCOMES = {
+    "orr_model": "objective_response",
+    "crs_model": "severe_crs",
+    "icans_model": "severe_icans",
+}
+VEIN_TO_VEIN_PER_DAYS = 7.0
+
+Model = TypeVar("Model")
 SYNDROMES = ("crs", "icans")
 # Patient-level columns offered as the cohort download: pseudonymised (registry ID and center
 # code), never the database key or an identifying field.
@@ -325,6 +350,124 @@ def cox_section(cohort: pl.DataFrame, options: Options) -> Section:
     return _guarded(run)
 
 
+def model_covariates(cohort: pl.DataFrame, options: Options) -> tuple[list[str], list[str]]:
+    """The page's default covariates (the baseline ones and the grouping column) that vary
+    among these patients, and those left out (one value only)."""
+    candidates = [*BASELINE_COVARIATES]
+    if options.group is not None:
+        candidates.append(options.group)
+    return varying(cohort, candidates)
+
+
+def _fit_without_group_if_needed(
+    fit: Callable[[list[str]], Model], covariates: list[str], options: Options, section: Section
+) -> Model:
+    """``fit(covariates)``; when the grouping column cannot be estimated (a level without
+    events, separation), refitted without it and the section says why (as the Cox model).
+    ``covariates`` is left as the model's."""
+    try:
+        return fit(covariates)
+    except CohortError as error:
+        if options.group not in covariates or len(covariates) == 1:
+            raise
+        covariates.remove(options.group)
+        section.notes.append(f"group_left_out:{options.group}:{error}")
+        return fit(covariates)
+
+
+# --- logistic regression ----------------------------------------------------------------------
+
+
+def logistic_outcome(cohort: pl.DataFrame, outcome: str, section: Section) -> pl.DataFrame:
+    """``cohort`` with the 0/1 column ``outcome`` (see :data:`LOGISTIC_OUTCOMES`); for severe
+    toxicity, the patients without any determined grade are left out (counted)."""
+    if outcome == "objective_response":
+        responded = pl.col("best_response").cast(pl.String).is_in(OBJECTIVE_RESPONSES)
+        return cohort.with_columns(responded.fill_null(False).cast(pl.Int8).alias(outcome))
+    syndrome = outcome.removeprefix("severe_")
+    grade = f"{syndrome}_max_grade"
+    if grade not in cohort.columns:
+        raise CohortError(f"column {grade!r} is missing; there is no toxicity grade to model")
+    ungraded = cohort[grade].null_count()
+    if ungraded:
+        section.notes.append(f"ungraded:{ungraded}")
+    graded = cohort.filter(pl.col(grade).is_not_null())
+    return graded.with_columns((pl.col(grade) >= SEVERE_GRADE).cast(pl.Int8).alias(outcome))
+
+
+def logistic_section(cohort: pl.DataFrame, options: Options, name: str) -> Section:
+    """Logistic regression of one outcome of :data:`LOGISTIC_OUTCOMES` on the page's default
+    covariates (as the Cox model): odds ratios with Wald CIs and p."""
+
+    def run(section: Section) -> None:
+        outcome = LOGISTIC_OUTCOMES[name]
+        data = logistic_outcome(cohort, outcome, section)
+        covariates, left_out = model_covariates(data, options)
+        section.extra["left_out"] = left_out
+        if not covariates:
+            raise CohortError("no covariate has two or more values among these patients")
+
+        def fit(terms: list[str]) -> LogisticModel:
+            return logistic_regression(data, outcome, terms)
+
+        model = _fit_without_group_if_needed(fit, covariates, options, section)
+        section.result = model
+        section.extra["covariates"] = covariates
+        section.frames[logistic_key(name)] = model.coefficients
+
+    return _guarded(run)
+
+
+def logistic_key(name: str) -> str:
+    """The download key of a logistic section (``orr_model`` -> ``logistic-response``)."""
+    return "logistic-" + {"orr_model": "response"}.get(name, name.removesuffix("_model"))
+
+
+# --- vein-to-vein time --------------------------------------------------------------------------
+
+
+def vein_to_vein_section(cohort: pl.DataFrame, options: Options) -> Section:
+    """Vein-to-vein time (apheresis to infusion) per group and the hazard ratio of death per
+    7 days longer, adjusted for the page's default covariates that vary."""
+
+    def run(section: Section) -> None:
+        data = _without_missing_group(cohort, options.group, section)
+        covariates, left_out = model_covariates(data, options)
+        section.extra["left_out"] = left_out
+
+        def fit(adjusted: list[str]) -> VeinToVein:
+            return vein_to_vein_association(
+                data,
+                "os_days",
+                "os_event",
+                group=options.group,
+                adjusted_for=adjusted,
+                per_days=VEIN_TO_VEIN_PER_DAYS,
+            )
+
+        association = _fit_without_group_if_needed(fit, covariates, options, section)
+        section.result = association
+        section.extra["covariates"] = covariates
+        section.extra["values"] = _values_by_group(data, "vein_to_vein_days", options.group)
+        section.frames["v2v-distribution"] = association.distribution
+        section.frames["v2v-hr"] = association.model.coefficients
+
+    return _guarded(run)
+
+
+def _values_by_group(data: pl.DataFrame, column: str, group: str | None) -> dict[str, list[float]]:
+    """The non-missing values of ``column`` per group, in the groups' order (for the plot)."""
+    values = data[column].cast(pl.Float64)
+    if group is None:
+        return {"all": values.drop_nulls().to_list()}
+    labels, levels = group_column(data, group)
+    frame = pl.DataFrame([values.alias("value"), labels])
+    return {
+        level: frame.filter(pl.col(GROUP) == level)["value"].drop_nulls().to_list()
+        for level in levels
+    }
+
+
 # --- protocol comparison ----------------------------------------------------------------------
 
 
@@ -406,6 +549,10 @@ SECTIONS: dict[str, Callable[[pl.DataFrame, Options], Section]] = {
     "toxicity": toxicity_section,
     "cox": cox_section,
     "compare": compare_section,
+    "orr_model": lambda cohort, options: logistic_section(cohort, options, "orr_model"),
+    "crs_model": lambda cohort, options: logistic_section(cohort, options, "crs_model"),
+    "icans_model": lambda cohort, options: logistic_section(cohort, options, "icans_model"),
+    "v2v": vein_to_vein_section,
 }
 
 # Download key -> the section that computes it.
@@ -426,6 +573,11 @@ DOWNLOADS: dict[str, str] = {
     "compare-curves": "compare",
     "compare-balance": "compare",
     "compare-hr": "compare",
+    "logistic-response": "orr_model",
+    "logistic-crs": "crs_model",
+    "logistic-icans": "icans_model",
+    "v2v-distribution": "v2v",
+    "v2v-hr": "v2v",
 }
 
 

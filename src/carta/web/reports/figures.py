@@ -17,9 +17,10 @@ import io
 import re
 import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
+import numpy as np
 import polars as pl
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -29,7 +30,7 @@ from matplotlib.figure import Figure
 
 from carta.analytics.cohort import GROUP
 from carta.analytics.competing import CumulativeIncidence
-from carta.analytics.plots import forest_plot, incidence_plot, km_plot
+from carta.analytics.plots import PALETTE, forest_plot, incidence_plot, km_plot
 from carta.analytics.survival import SurvivalCurves
 
 CJK_FONT = "Noto Sans CJK SC"
@@ -151,14 +152,62 @@ def incidence_svg(
 
 
 def forest_svg(
-    coefficients: pl.DataFrame, term_label: Callable[[str], str], salt: str, title: str
+    coefficients: pl.DataFrame,
+    term_label: Callable[[str], str],
+    salt: str,
+    title: str,
+    ratio: str = "hr",
 ) -> SafeString:
-    """Hazard ratios with their CIs, the terms named in the page's language."""
+    """Hazard (``ratio="hr"``) or odds (``"odds_ratio"``) ratios with their CIs, the terms
+    named in the page's language."""
     shown = coefficients.with_columns(
         pl.col("term").map_elements(term_label, return_dtype=pl.String)
     )
+    xlabel = (
+        _("Odds ratio (95% CI, log scale)")
+        if ratio == "odds_ratio"
+        else _("Hazard ratio (95% CI, log scale)")
+    )
 
     def build() -> Figure:
-        return forest_plot(shown, xlabel=_("Hazard ratio (95% CI, log scale)"))
+        return forest_plot(shown, ratio=ratio, xlabel=xlabel)
+
+    return to_svg(build, salt, title)
+
+
+def box_svg(
+    values: Mapping[str, Sequence[float]], labels: Mapping[str, str], salt: str, title: str
+) -> SafeString:
+    """One horizontal box per group with every patient as a dot (jittered, a fixed seed so the
+    same data give the same picture), for vein-to-vein time in days."""
+    groups = [group for group, shown in values.items() if shown]
+
+    def build() -> Figure:
+        figure = Figure(figsize=(7.5, 1.0 + 0.55 * max(len(groups), 1)), layout="constrained")
+        axes = figure.add_subplot()
+        data = [np.asarray(values[group], dtype=float) for group in groups]
+        positions = np.arange(len(groups))[::-1] + 1.0
+        axes.boxplot(
+            data,
+            positions=positions,
+            orientation="horizontal",
+            widths=0.5,
+            showfliers=False,
+            medianprops={"color": PALETTE[1]},
+        )
+        jitter = np.random.default_rng(0)
+        for position, days in zip(positions, data, strict=True):
+            axes.scatter(
+                days,
+                position + jitter.uniform(-0.18, 0.18, days.size),
+                s=6,
+                alpha=0.35,
+                color=PALETTE[0],
+                linewidths=0,
+            )
+        axes.set_yticks(positions, labels=[labels.get(group, group) for group in groups])
+        axes.set_xlabel(_("Vein-to-vein time, days (apheresis to infusion)"))
+        axes.grid(axis="x", alpha=0.3)
+        return figure
 
     return to_svg(build, salt, title)

@@ -19,6 +19,9 @@ COLUMN_LABELS = {
     "age_at_infusion_years": gettext_lazy("age at infusion (years)"),
     "sex": gettext_lazy("sex"),
     "prior_lines": gettext_lazy("prior lines of therapy"),
+    "vein_to_vein_days": gettext_lazy("vein-to-vein time (days)"),
+    # The term of carta.analytics.regression.vein_to_vein_association at 7 days.
+    "vein_to_vein_days_per_7": gettext_lazy("vein-to-vein time, per 7 days longer"),
 }
 DOSE_BANDS = {
     "low": gettext_lazy("low dose (lowest third)"),

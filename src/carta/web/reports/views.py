@@ -257,15 +257,17 @@ def _toxicity_view(section: Section, options: Options) -> dict[str, Any]:
     return view
 
 
-def _coefficient_rows(coefficients: pl.DataFrame) -> list[dict[str, Any]]:
+def _coefficient_rows(coefficients: pl.DataFrame, ratio: str = "hr") -> list[dict[str, Any]]:
+    """One row per model term (the intercept of a logistic model is not a ratio: left out)."""
     return [
         {
             "term": labels.term_label(row["term"]),
-            "hr": f"{row['hr']:.2f}",
-            "ci": f"{row['hr_lower']:.2f}–{row['hr_upper']:.2f}",
+            "hr": f"{row[ratio]:.2f}",
+            "ci": f"{row[f'{ratio}_lower']:.2f}–{row[f'{ratio}_upper']:.2f}",
             "p": _p(row["p"]),
         }
         for row in coefficients.iter_rows(named=True)
+        if row["term"] != "Intercept"
     ]
 
 
@@ -317,6 +319,51 @@ def _compare_view(section: Section, options: Options, title: str) -> dict[str, A
     return view
 
 
+def _logistic_view(section: Section, options: Options, name: str, title: str) -> dict[str, Any]:
+    view = _section_base(section, options)
+    view["key"] = analyses.logistic_key(name)
+    view["title"] = title
+    view["left_out"] = [labels.column_label(c) for c in section.extra.get("left_out", [])]
+    model = section.result
+    if model is None:
+        return view
+    view["svg"] = figures.forest_svg(
+        model.coefficients, labels.term_label, name, title, ratio="odds_ratio"
+    )
+    view["rows"] = _coefficient_rows(model.coefficients, "odds_ratio")
+    view["covariates"] = [labels.column_label(c) for c in section.extra["covariates"]]
+    view["n"], view["outcomes"], view["dropped"] = model.n, model.outcomes, model.dropped
+    return view
+
+
+def _vein_to_vein_view(section: Section, options: Options, title: str) -> dict[str, Any]:
+    view = _section_base(section, options)
+    view["left_out"] = [labels.column_label(c) for c in section.extra.get("left_out", [])]
+    association = section.result
+    if association is None:
+        return view
+    values: dict[str, list[float]] = section.extra["values"]
+    names = labels.group_labels(options.group, tuple(values))
+    view["svg"] = figures.box_svg(values, names, "v2v", title)
+    view["rows"] = [
+        {
+            "group": names.get(row[GROUP], row[GROUP]),
+            "n": row["n"],
+            "missing": row["missing"],
+            "median": f"{_number(row['median'], 1)} ({_number(row['q1'], 1)}–{_number(row['q3'], 1)})",
+            "mean": _number(row["mean"], 1),
+            "range": f"{_number(row['min'])}–{_number(row['max'])}",
+        }
+        for row in association.distribution.iter_rows(named=True)
+    ]
+    model = association.model
+    view["hazard_ratios"] = _coefficient_rows(model.coefficients)
+    adjusted = ", ".join(labels.column_label(c) for c in section.extra["covariates"])
+    view["covariates"] = adjusted or _("no covariate")
+    view["n"], view["events"], view["dropped"] = model.n, model.events, model.dropped
+    return view
+
+
 def section_view(name: str, cohort: pl.DataFrame, options: Options) -> dict[str, Any]:
     """One section (``analyses.SECTIONS``), computed and laid out for the template."""
     section = analyses.SECTIONS[name](cohort, options)
@@ -336,6 +383,15 @@ def section_view(name: str, cohort: pl.DataFrame, options: Options) -> dict[str,
         return _toxicity_view(section, options)
     if name == "cox":
         return _cox_view(section, options, _("Hazard ratios of death"))
+    if name in analyses.LOGISTIC_OUTCOMES:
+        titles = {
+            "orr_model": _("Objective response (PR or better)"),
+            "crs_model": _("Grade 3 or higher CRS"),
+            "icans_model": _("Grade 3 or higher ICANS"),
+        }
+        return _logistic_view(section, options, name, titles[name])
+    if name == "v2v":
+        return _vein_to_vein_view(section, options, _("Vein-to-vein time"))
     return _compare_view(section, options, _("Weighted overall survival"))
 
 
