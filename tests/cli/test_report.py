@@ -39,7 +39,7 @@ def test_html_report(export: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 0, capsys.readouterr().err
     html = target.read_text(encoding="utf-8")
     assert "基线特征" in html and "合成数据" in html
-    assert "carta report: [1/9] cohort" in capsys.readouterr().err  # progress on stderr
+    assert "carta report: [1/12] cohort" in capsys.readouterr().err  # progress on stderr
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary left
 
 
@@ -52,6 +52,9 @@ def test_html_report(export: Path, tmp_path: Path, capsys: pytest.CaptureFixture
         (["--cohort", "disease"], "COLUMN=VALUE"),
         (["--group", "diseas"], "did you mean 'disease'"),
         (["--covariates", "age,sex"], "no column 'age'"),
+        (["--compare", "ld_regimn"], "no column 'ld_regimn'"),
+        (["--arms", "flu 30 / cy 300"], "--arms: give two different values"),
+        (["--arms", "a,a"], "--arms: give two different values"),
     ],
 )
 def test_bad_input_writes_nothing(
@@ -254,3 +257,27 @@ def test_data_or_registry(
 ) -> None:
     assert carta_main.main(args) == carta_main.EXIT_USAGE
     assert message in capsys.readouterr().err
+
+
+def test_compare_options_reach_the_report(
+    export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import polars as pl
+
+    from carta.analytics.report import read_report_data
+
+    cohort = read_report_data(export).cohort
+    counts = cohort["product_code"].value_counts().sort("count", descending=True)
+    largest, second = counts["product_code"].head(2).to_list()
+    target = tmp_path / "report.html"
+    arms = f"{second},{largest}"  # the reference first: the second largest group
+    code = carta_main.main(
+        ["report", str(export), "-o", str(target), "--compare", "product_code", "--arms", arms]
+    )
+    assert code == 0, capsys.readouterr().err
+    html = target.read_text(encoding="utf-8")
+    n_second = int(cohort.filter(pl.col("product_code") == second).height)
+    assert f"Product (product_code) = {largest}" in html
+    assert f"against {second} (n = {n_second}, the reference); the arms as requested." in html
+    assert "Logistic regression of response and severe toxicity" in html
+    assert "Vein-to-vein time and overall survival" in html

@@ -1,4 +1,5 @@
-"""``carta analyze survival|incidence|response|compare DATA ...``: outcome analytics of a cohort.
+"""``carta analyze survival|incidence|response|compare|toxicity|vein-to-vein DATA ...``: outcome
+analytics of a cohort.
 
 DATA is a CSV, JSON Lines or Parquet file with one row per patient, or a registry export
 folder (``patients/``, ``infusions/``, ``outcomes/`` ... of Parquet parts). Results go to the
@@ -39,8 +40,8 @@ DEFAULT_LANDMARK_MONTHS = (6.0, 12.0, 24.0)
 
 ANALYZE_DESCRIPTION = """\
 Outcome analytics of a cohort: Kaplan-Meier survival with log-rank and Cox models, cumulative
-incidence with competing risks, response rates, and protocol comparisons adjusted by
-inverse-probability weighting. Numbers match R's survival and cmprsk packages; methods and
+incidence with competing risks, response rates, CRS and ICANS by maximum grade, vein-to-vein
+time and outcome, and protocol comparisons adjusted by inverse-probability weighting. Numbers match R's survival and cmprsk packages; methods and
 the JSON output are in docs/analytics.md.
 
 DATA is a CSV, JSON Lines or Parquet file with one row per patient, or a registry export
@@ -110,6 +111,43 @@ examples:
 """
 
 
+TOXICITY_DESCRIPTION = """\
+CRS and ICANS per group: patients by maximum grade with the any-grade and grade >= 3 rates
+(exact Clopper-Pearson CIs), the onset day and the number of days with grade >= 1 (patients
+with the syndrome); with --covariates, a logistic regression of severe (grade >= 3) CRS and
+one of severe ICANS. Patients without any determined grade are counted as not graded and left
+out of the rates and the models.
+
+DATA is a registry export folder with patient_days/ (graded into the toxicity columns), or a
+file with the per-patient columns crs_max_grade, crs_onset_day, crs_days and the same for
+icans (as a registry export gives them).
+"""
+
+TOXICITY_EXAMPLES = """\
+examples:
+  carta analyze toxicity export/ --group product_code
+  carta analyze toxicity export/ --covariates age_at_infusion_years,disease --format json
+"""
+
+VEIN_TO_VEIN_DESCRIPTION = """\
+Vein-to-vein time (apheresis to infusion) and outcome: its distribution per group (n,
+missing, mean, median, quartiles, range) and the Cox hazard ratio (Efron ties) of the outcome
+per --per-days days longer (a week by default), with its CI and p, adjusted for --covariates
+when given.
+"""
+
+VEIN_TO_VEIN_EXAMPLES = """\
+examples:
+  carta analyze vein-to-vein export/ --time os_days --event os_event --group product_code
+  carta analyze vein-to-vein cohort.csv --time pfs_days --event pfs_event \\
+      --covariates age_at_infusion_years,disease --per-days 14 --format json
+"""
+
+SYNDROMES = ("crs", "icans")
+TOXICITY_PARTS = ("max_grade", "onset_day", "days")
+SEVERE_GRADE = 3
+
+
 class _UsageError(Exception):
     """A bad option value found after parsing (reported like a bad input)."""
 
@@ -118,10 +156,10 @@ class _UsageError(Exception):
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``carta analyze`` and its four subcommands to the ``carta`` subparsers."""
+    """Add ``carta analyze`` and its six subcommands to the ``carta`` subparsers."""
     analyze = commands.add_parser(
         "analyze",
-        help="survival, cumulative incidence, response and protocol comparisons",
+        help="survival, cumulative incidence, response, toxicity, vein-to-vein time and protocol comparisons",
         description=ANALYZE_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -251,6 +289,48 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     compare.add_argument("--stabilized", action="store_true", help="stabilized weights")
     compare.set_defaults(handler=compare_command)
+
+    toxicity = _analysis_parser(
+        analyses,
+        "toxicity",
+        "CRS and ICANS by maximum grade; logistic regression of severe toxicity",
+        TOXICITY_DESCRIPTION,
+        TOXICITY_EXAMPLES,
+    )
+    toxicity.add_argument("--group", metavar="COL", help="one row per value of COL")
+    toxicity.add_argument(
+        "--covariates",
+        metavar="A,B,...",
+        help="logistic regressions of severe (grade >= 3) CRS and ICANS on these columns",
+    )
+    toxicity.set_defaults(handler=toxicity_command)
+
+    vein = _analysis_parser(
+        analyses,
+        "vein-to-vein",
+        "vein-to-vein time: distribution and hazard ratio per week",
+        VEIN_TO_VEIN_DESCRIPTION,
+        VEIN_TO_VEIN_EXAMPLES,
+    )
+    _time_event_options(vein)
+    vein.add_argument("--group", metavar="COL", help="the distribution per value of COL")
+    vein.add_argument(
+        "--covariates", metavar="A,B,...", help="adjust the hazard ratio for these columns"
+    )
+    vein.add_argument(
+        "--per-days",
+        type=float,
+        default=7.0,
+        metavar="N",
+        help="hazard ratio per N days longer (default: 7)",
+    )
+    vein.add_argument(
+        "--column",
+        metavar="COL",
+        default="vein_to_vein_days",
+        help="vein-to-vein time in days (default: vein_to_vein_days)",
+    )
+    vein.set_defaults(handler=vein_to_vein_command)
 
 
 def _analysis_parser(
@@ -601,28 +681,8 @@ def incidence_analysis(
         )
     toxicity = _toxicity_tables(cohort, args)
     document["toxicity"] = toxicity
-    for syndrome, tables in (toxicity or {}).items():
-        lines += [
-            "",
-            f"{syndrome.upper()} by maximum grade (patients; rates with exact CIs):",
-            _table(
-                tables["by_grade"],
-                (
-                    "group",
-                    "n",
-                    "not_graded",
-                    *(f"grade_{g}" for g in range(6)),
-                    "any_grade_rate",
-                    "grade_3_plus_rate",
-                    "grade_3_plus_lower",
-                    "grade_3_plus_upper",
-                ),
-            ),
-            f"{syndrome.upper()} onset day (patients with {syndrome.upper()}):",
-            _table(tables["onset_day"], ("group", "n", "median", "q1", "q3", "min", "max")),
-            f"{syndrome.upper()} days with grade >= 1:",
-            _table(tables["days"], ("group", "n", "median", "q1", "q3", "min", "max")),
-        ]
+    if toxicity is not None:
+        lines += _toxicity_lines(toxicity)
     return document, "\n".join(lines) + "\n"
 
 
@@ -929,6 +989,242 @@ def compare_analysis(cohort: pl.DataFrame, args: argparse.Namespace) -> tuple[di
         f"Hazard ratio {result.arms[1]} vs {result.arms[0]}:",
         f"  weighted (robust CI): {weighted_hr['hr']:.4f} ({weighted_hr['hr_lower']:.4f}-{weighted_hr['hr_upper']:.4f}), p = {weighted_hr['p']:.4g}",
         f"  unadjusted:           {crude_hr['hr']:.4f} ({crude_hr['hr_lower']:.4f}-{crude_hr['hr_upper']:.4f}), p = {crude_hr['p']:.4g}",
+    ]
+    return document, "\n".join(lines) + "\n"
+
+
+# --- toxicity ---------------------------------------------------------------------------------------
+
+
+def toxicity_command(args: argparse.Namespace) -> int:
+    """``carta analyze toxicity``: an export folder's patient-days are graded first."""
+    return _run(
+        args, lambda cohort: toxicity_analysis(cohort, args), toxicity=Path(args.data).is_dir()
+    )
+
+
+def toxicity_analysis(cohort: pl.DataFrame, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """The JSON document and the table text of ``carta analyze toxicity``."""
+    from carta.analytics.cohort import CohortError
+
+    needed = [f"{s}_{part}" for s in SYNDROMES for part in TOXICITY_PARTS]
+    absent = [name for name in needed if name not in cohort.columns]
+    if absent:
+        raise CohortError(
+            f"no toxicity columns: the data have no column {', '.join(repr(a) for a in absent)}; "
+            "give a registry export folder with patient_days/ (graded into these columns) or a "
+            "file with one row per patient holding them"
+        )
+    cohort = _numeric_toxicity(cohort, needed)
+    covariates = _columns(args.covariates, "--covariates")
+    tables = _toxicity_tables(cohort, args)
+    assert tables is not None  # the columns were checked above
+    models = {
+        syndrome: _severe_logistic(cohort, syndrome, covariates, args.conf_level)
+        if covariates
+        else None
+        for syndrome in SYNDROMES
+    }
+    document = {
+        "analysis": "toxicity",
+        "data": str(args.data),
+        "group": args.group,
+        "conf_level": args.conf_level,
+        "severe_grade": SEVERE_GRADE,
+        "covariates": covariates,
+        **{
+            syndrome: {**tables[syndrome], "logistic": _severe_json(syndrome, model)}
+            for syndrome, model in models.items()
+        },
+    }
+    lines = [
+        "CRS and ICANS by maximum grade" + (f" by {args.group}" if args.group else ""),
+        *_toxicity_lines(tables),
+    ]
+    for syndrome, model in models.items():
+        if model is not None:
+            lines += [
+                "",
+                f"Logistic regression of severe (grade >= {SEVERE_GRADE}) {syndrome.upper()}: "
+                f"n = {model.n}, with severe {syndrome.upper()} = {model.outcomes}",
+                *_reference_lines(model.reference),
+                _table(
+                    model.coefficients.to_dicts(),
+                    (
+                        "term",
+                        "coef",
+                        "se",
+                        "odds_ratio",
+                        "odds_ratio_lower",
+                        "odds_ratio_upper",
+                        "p",
+                    ),
+                ),
+            ]
+    return document, "\n".join(lines) + "\n"
+
+
+def _severe_json(syndrome: str, model: LogisticModel | None) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    return _logistic_json(model) | {"outcome": f"{syndrome} grade >= {SEVERE_GRADE}"}
+
+
+def _numeric_toxicity(cohort: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """The toxicity columns as numbers (a CSV file's cells are text); a non-numeric or negative
+    value is refused, naming the column."""
+    from carta.analytics.cohort import CohortError, numeric_values, require_column
+
+    converted = []
+    for name in columns:
+        values = numeric_values(require_column(cohort, name), name, "toxicity")
+        if (values < 0).fill_null(False).any():
+            raise CohortError(f"column {name!r} (toxicity) has negative values")
+        converted.append(values.alias(name))
+    return cohort.with_columns(converted)
+
+
+def _severe_logistic(
+    cohort: pl.DataFrame, syndrome: str, covariates: Sequence[str], conf_level: float
+) -> LogisticModel:
+    """Logistic regression of grade >= 3 ``syndrome`` on ``covariates``; patients without a
+    determined grade are left out (severe or not would be a guess)."""
+    import polars as pl
+
+    from carta.analytics.cohort import CohortError, numeric_values, require_column
+    from carta.analytics.regression import logistic_regression
+
+    column = f"{syndrome}_max_grade"
+    grade = numeric_values(require_column(cohort, column), column, "grade")
+    outcome = f"_carta_severe_{syndrome}"
+    graded = cohort.with_columns((grade >= SEVERE_GRADE).cast(pl.Int8).alias(outcome)).filter(
+        grade.is_not_null()
+    )
+    if graded.height < cohort.height:
+        _warn(
+            f"{cohort.height - graded.height} patients without a determined {syndrome.upper()} "
+            f"grade were left out of the severe {syndrome.upper()} model"
+        )
+    import warnings
+
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+    try:
+        # Quasi-complete separation gives meaningless odds ratios: refused, not printed.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PerfectSeparationWarning)
+            try:
+                model = logistic_regression(graded, outcome, covariates, conf_level=conf_level)
+            except PerfectSeparationWarning:
+                raise CohortError(
+                    "the covariates predict it (nearly) perfectly (quasi-complete separation), "
+                    "so the odds ratios cannot be estimated; choose other covariates"
+                ) from None
+    except CohortError as error:
+        message = str(error).replace(repr(outcome), f"severe {syndrome.upper()}")
+        raise CohortError(f"logistic regression of severe {syndrome.upper()}: {message}") from None
+    if model.dropped:
+        _warn(
+            f"{model.dropped} patients with a missing covariate were left out of the severe "
+            f"{syndrome.upper()} model"
+        )
+    return model
+
+
+def _toxicity_lines(tables: Mapping[str, Mapping[str, list[dict[str, Any]]]]) -> list[str]:
+    lines: list[str] = []
+    for syndrome, parts in tables.items():
+        lines += [
+            "",
+            f"{syndrome.upper()} by maximum grade (patients; rates with exact CIs):",
+            _table(
+                parts["by_grade"],
+                (
+                    "group",
+                    "n",
+                    "not_graded",
+                    *(f"grade_{g}" for g in range(6)),
+                    "any_grade_rate",
+                    "grade_3_plus_rate",
+                    "grade_3_plus_lower",
+                    "grade_3_plus_upper",
+                ),
+            ),
+            f"{syndrome.upper()} onset day (patients with {syndrome.upper()}):",
+            _table(parts["onset_day"], ("group", "n", "median", "q1", "q3", "min", "max")),
+            f"{syndrome.upper()} days with grade >= 1:",
+            _table(parts["days"], ("group", "n", "median", "q1", "q3", "min", "max")),
+        ]
+    return lines
+
+
+def _reference_lines(reference: Mapping[str, str]) -> list[str]:
+    references = ", ".join(f"{column}: {level}" for column, level in reference.items())
+    return [f"reference levels: {references}"] if references else []
+
+
+# --- vein-to-vein -----------------------------------------------------------------------------------
+
+
+def vein_to_vein_command(args: argparse.Namespace) -> int:
+    """``carta analyze vein-to-vein``."""
+    return _run(args, lambda cohort: vein_to_vein_analysis(cohort, args))
+
+
+def vein_to_vein_analysis(
+    cohort: pl.DataFrame, args: argparse.Namespace
+) -> tuple[dict[str, Any], str]:
+    """The JSON document and the table text of ``carta analyze vein-to-vein``."""
+    from carta.analytics.regression import vein_to_vein_association
+
+    if not (math.isfinite(args.per_days) and args.per_days > 0):
+        raise _UsageError(f"--per-days must be a positive number of days, not {args.per_days:g}")
+    covariates = _columns(args.covariates, "--covariates")
+    result = vein_to_vein_association(
+        cohort,
+        args.time,
+        args.event,
+        column=args.column,
+        group=args.group,
+        adjusted_for=covariates,
+        per_days=args.per_days,
+        conf_level=args.conf_level,
+    )
+    model = result.model
+    if model.dropped:
+        _warn(
+            f"{model.dropped} patients with a missing vein-to-vein time or covariate were left "
+            "out of the Cox model"
+        )
+    hr = model.coefficients.filter(model.coefficients["term"] == result.term).row(0, named=True)
+    document = {
+        "analysis": "vein-to-vein",
+        "data": str(args.data),
+        "column": args.column,
+        "time": args.time,
+        "event": args.event,
+        "group": args.group,
+        "covariates": covariates,
+        "per_days": args.per_days,
+        "conf_level": args.conf_level,
+        "distribution": result.distribution.to_dicts(),
+        "hazard_ratio": {
+            key: hr[key] for key in ("term", "coef", "se", "hr", "hr_lower", "hr_upper", "p")
+        },
+        "cox": _cox_json(model),
+    }
+    lines = [
+        f"Vein-to-vein time ({args.column}, days)" + (f" by {args.group}" if args.group else ""),
+        _table(
+            result.distribution.to_dicts(),
+            ("group", "n", "missing", "mean", "median", "q1", "q3", "min", "max"),
+        ),
+        "",
+        f"Hazard ratio of {args.time} / {args.event} per {args.per_days:g} days longer"
+        + (f", adjusted for {', '.join(covariates)}" if covariates else "")
+        + f": {hr['hr']:.4f} ({hr['hr_lower']:.4f}-{hr['hr_upper']:.4f}), p = {hr['p']:.4g}",
+        "",
+        *_cox_lines(model),
     ]
     return document, "\n".join(lines) + "\n"
 

@@ -2,8 +2,9 @@
 
 One self-contained HTML file (and/or a PDF printed from it by headless Chromium) with the
 baseline characteristics, baseline risk scores, response, survival, cumulative incidence of
-severe CRS and ICANS, toxicity tables, a swimmer plot, a Cox model and the methods - in
-English or Simplified Chinese. See docs/report.md.
+severe CRS and ICANS, toxicity tables, a swimmer plot, a Cox model, a protocol comparison by
+inverse-probability weighting, logistic regressions of response and severe toxicity,
+vein-to-vein time and the methods - in English or Simplified Chinese. See docs/report.md.
 
 Exit codes as for every command: 0 success; 2 bad input or usage (a message on stderr naming
 the column, filter or option at fault; nothing written). Output files are written to a
@@ -36,7 +37,11 @@ Write the outcome report of a cohort: baseline characteristics by group, baselin
 response, Kaplan-Meier curves of OS and PFS with numbers at risk, medians, landmarks, RMST and
 the log-rank test, cumulative incidence of grade >= 3 CRS and ICANS with death as competing
 risk and Gray's test, toxicity by maximum grade, a swimmer plot, a Cox model of OS with a
-forest plot, and methods stating what was computed. A section whose inputs are absent says so.
+forest plot, a comparison of two protocols (--compare, default ld_regimen; --arms, default
+its two largest groups) by inverse-probability weighting with weighted Kaplan-Meier curves,
+hazard ratios and a balance table, logistic regressions of objective response and of grade
+>= 3 CRS and ICANS, vein-to-vein time with its hazard ratio for OS per 7 days, and methods
+stating what was computed. A section whose inputs are absent says so.
 
 DATA is a cohort file (.csv, .jsonl, .parquet; one row per patient) or a registry export
 folder (patients/, infusions/, outcomes/, responses/, patient_days/ of Parquet parts, as
@@ -58,6 +63,7 @@ examples:
   carta report export/ -o report.html --pdf report.pdf --cohort "disease=lbcl" --lang zh-hans
   carta report cohort.parquet -o report.pdf --group target_antigen \\
       --covariates age_at_infusion_years,sex,prior_lines
+  carta report export/ -o report.html --compare product_code --arms axi-cel,tisa-cel
   carta report --registry --center BJ --center SH -o report.html --group center_id
   carta report --registry --data-dir ~/carta-demo -o report.html --lang zh-hans
 """
@@ -122,6 +128,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="Cox model covariates (default: the group, age, sex, disease, prior lines, bridging)",
     )
     parser.add_argument(
+        "--compare",
+        metavar="COL",
+        help="protocol column of the IPW comparison (default: ld_regimen)",
+    )
+    parser.add_argument(
+        "--arms",
+        metavar="REF,OTHER",
+        help="the two values of --compare to compare, reference first (default: its two largest groups)",
+    )
+    parser.add_argument(
         "--lang", choices=LANGUAGES, default="en", help="report language (default: en)"
     )
     parser.add_argument("--title", help="report title (default: CAR-T outcome report)")
@@ -158,13 +174,21 @@ def _check_input(args: argparse.Namespace) -> None:
         raise _UsageError("--center and --data-dir read the registry: add --registry")
 
 
-def _columns(text: str | None) -> list[str] | None:
+def _columns(text: str | None, option: str = "--covariates") -> list[str] | None:
     if text is None:
         return None
     names = [name.strip() for name in text.split(",")]
     if not all(names):
-        raise _UsageError(f"--covariates: empty column name in {text!r}")
+        raise _UsageError(f"{option}: empty column name in {text!r}")
     return names
+
+
+def _arms(args: argparse.Namespace) -> list[str] | None:
+    """``--arms`` as two different values (of --compare, or of ld_regimen by default)."""
+    arms = _columns(args.arms, "--arms")
+    if arms is not None and (len(arms) != 2 or arms[0] == arms[1]):
+        raise _UsageError(f"--arms: give two different values, reference first, not {args.arms!r}")
+    return arms
 
 
 def report_command(args: argparse.Namespace) -> int:
@@ -187,6 +211,7 @@ def report_command(args: argparse.Namespace) -> int:
         if html_target is None:
             _require_pdf_route()  # -o x.pdf: refuse before any work
         covariates = _columns(args.covariates)
+        _arms(args)  # refused before any work
         html = _build(args, covariates, progress)
     except OutputError as error:
         return _usage(str(error))
@@ -228,7 +253,7 @@ def _build(
         data, source = read_report_data(args.data), str(args.data)
     for name in [args.group] if args.group else []:
         require_column(data.cohort, name)
-    for name in covariates or []:
+    for name in [*(covariates or []), *([args.compare] if args.compare else [])]:
         require_column(data.cohort, name)
     report = build_report(
         data.cohort,
@@ -237,6 +262,8 @@ def _build(
         title=args.title,
         filters=filters,
         covariates=covariates,
+        compare=args.compare,
+        arms=_arms(args),
         source=source,
         synthetic=data.synthetic,
         baseline_first_day=data.baseline_first_day,

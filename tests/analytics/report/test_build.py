@@ -22,7 +22,7 @@ from carta.analytics.report import (
     read_report_data,
     render_html,
 )
-from carta.analytics.report.build import default_covariates
+from carta.analytics.report.common import default_covariates
 from carta.analytics.report.figures import DAYS_PER_MONTH
 from carta.analytics.response import response_rates
 from carta.analytics.rules import easix
@@ -37,6 +37,9 @@ SECTIONS = [
     "toxicity",
     "swimmer",
     "forest",
+    "compare",
+    "logistic",
+    "vein_to_vein",
     "methods",
 ]
 
@@ -71,7 +74,8 @@ def test_every_section_is_present_and_computed(english: Report) -> None:
     assert english.synthetic
     html = render_html(english)
     assert "SYNTHETIC DATA" in html
-    assert html.count("<figure>") == 6  # OS, PFS, CRS, ICANS, swimmer, forest
+    # OS, PFS, CRS, ICANS, swimmer, forest, weighted OS of the comparison, vein-to-vein
+    assert html.count("<figure>") == 8
 
 
 def test_response_rates_are_those_of_response_rates(

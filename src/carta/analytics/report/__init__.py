@@ -3,7 +3,8 @@ self-contained HTML file (:func:`render_html`) and to PDF (:func:`html_to_pdf`),
 Simplified Chinese. See docs/report.md.
 """
 
-from carta.analytics.report.build import build_report, default_covariates
+from carta.analytics.report.build import build_report
+from carta.analytics.report.common import default_covariates
 from carta.analytics.report.document import Figure, Note, Paragraph, Report, Section, Table
 from carta.analytics.report.filters import apply_filters, parse_filters
 from carta.analytics.report.html import render_html

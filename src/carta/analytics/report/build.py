@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 
@@ -24,13 +23,31 @@ from carta.analytics.cohort import (
     GROUP,
     CohortError,
     describe,
-    design_matrix,
     group_column,
 )
 from carta.analytics.competing import cumulative_incidence, gray_test, incidence_by_grade
 from carta.analytics.plots import forest_plot, incidence_plot, km_plot
 from carta.analytics.regression import CoxModel, cox_regression
 from carta.analytics.report.baseline import baseline_scores
+from carta.analytics.report.common import (
+    DASH,
+    DEFAULT_COVARIATES,
+    EMPTY,
+    LANDMARK_MONTHS,
+    RMST_MONTHS,
+    _Context,
+    _count_percent,
+    _estimate_ci,
+    _interval,
+    _median_iqr,
+    _missing_columns,
+    _number,
+    _p_phrase,
+    _p_value,
+    _survival_table,
+    _term_label,
+    default_covariates,
+)
 from carta.analytics.report.document import Block, Figure, Note, Paragraph, Report, Section, Table
 from carta.analytics.report.figures import (
     DAYS_PER_MONTH,
@@ -43,13 +60,12 @@ from carta.analytics.report.figures import (
     to_svg,
 )
 from carta.analytics.report.filters import Filters, apply_filters, describe_filters
+from carta.analytics.report.models import compare_section, logistic_section, vein_to_vein_section
 from carta.analytics.report.source import with_numbers
 from carta.analytics.report.text import Text
 from carta.analytics.response import RESPONSE_ORDER, duration_of_response, response_rates
 from carta.analytics.survival import SurvivalCurves, kaplan_meier, log_rank_from_curves
 
-LANDMARK_MONTHS = (6.0, 12.0, 24.0)
-RMST_MONTHS = 24.0
 INCIDENCE_DAYS = (7.0, 14.0, 30.0)
 NUMERIC_VARIABLES = ("age_at_infusion_years", "prior_lines", "vein_to_vein_days", "bsa_m2")
 CATEGORICAL_VARIABLES = (
@@ -67,42 +83,9 @@ CATEGORICAL_VARIABLES = (
 )
 BAND_ORDER = ("low", "middle", "high")  # dose bands, in dose order rather than alphabetical
 MAX_LEVELS = 15  # a categorical column with more values is left out of the cohort table
-DEFAULT_COVARIATES = (
-    "age_at_infusion_years",
-    "sex",
-    "disease",
-    "prior_lines",
-    "bridging_therapy",
-)
 SYNDROMES = ("crs", "icans")
 SOFTWARE = ("carta", "polars", "numpy", "scipy", "statsmodels", "matplotlib")
-DASH = "–"
-EMPTY = "-"
-
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class _Context:
-    """What every section needs: the (filtered) cohort, the group and the words."""
-
-    cohort: pl.DataFrame
-    group: str | None
-    levels: tuple[str, ...]
-    text: Text
-
-    def subsets(self) -> list[tuple[str, pl.DataFrame]]:
-        """(label, patients) per group, then the whole cohort when grouped."""
-        if self.group is None:
-            return [(self.text("all_patients"), self.cohort)]
-        labels = self.cohort[self.group].cast(pl.String)
-        parts = [
-            (self.text.value(level), self.cohort.filter(labels == level)) for level in self.levels
-        ]
-        return [*parts, (self.text("overall"), self.cohort)]
-
-    def group_label(self, level: str) -> str:
-        return self.text("all_patients") if level == ALL else self.text.value(level)
 
 
 def build_report(
@@ -113,6 +96,8 @@ def build_report(
     title: str | None = None,
     filters: Filters | None = None,
     covariates: Sequence[str] | None = None,
+    compare: str | None = None,
+    arms: Sequence[str] | None = None,
     source: str = "",
     synthetic: bool | None = None,
     baseline_first_day: int | None = None,
@@ -126,6 +111,8 @@ def build_report(
     that the ``baseline_*`` lab columns were taken from patient-days starting that day (see
     :mod:`carta.analytics.report.source`); ``baseline_from_registry`` that they are the
     registry's latest values before lymphodepletion (``carta.web.reports.outcome_report``).
+    ``compare`` names the protocol column of the IPW comparison (default ``ld_regimen``) and
+    ``arms`` its two values, reference first (default: its two largest groups).
     Bad filters or a bad group column raise
     :class:`CohortError` before any section is computed.
     """
@@ -149,6 +136,9 @@ def build_report(
         ("toxicity", _toxicity_section),
         ("swimmer", _swimmer_section),
         ("forest", lambda c: _forest_section(c, covariates)),
+        ("compare", lambda c: compare_section(c, compare, arms, covariates)),
+        ("logistic", lambda c: logistic_section(c, covariates)),
+        ("vein_to_vein", lambda c: vein_to_vein_section(c, covariates)),
     ]
     sections = []
     with figure_style(text.lang):
@@ -205,65 +195,6 @@ def _version(package: str) -> str:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-# --- formatting ---------------------------------------------------------------------------------
-
-
-def _number(value: object, digits: int = 1) -> str:
-    if value is None or not isinstance(value, int | float) or value != value:  # NaN
-        return EMPTY
-    return f"{value:,.{digits}f}"
-
-
-def _count_percent(count: int, total: int) -> str:
-    return f"{count:,} ({100 * count / total:.1f})" if total else f"{count:,}"
-
-
-def _interval(lower: object, upper: object, scale: float = 1.0, digits: int = 1) -> str:
-    def shown(value: object) -> str:
-        if not isinstance(value, int | float):
-            return "NR"
-        return f"{value * scale:.{digits}f}"
-
-    return f"{shown(lower)}{DASH}{shown(upper)}"
-
-
-def _estimate_ci(
-    value: object, lower: object, upper: object, scale: float = 1.0, digits: int = 1
-) -> str:
-    if not isinstance(value, int | float):
-        return EMPTY
-    return f"{value * scale:.{digits}f} ({_interval(lower, upper, scale, digits)})"
-
-
-def _p_value(p: float) -> str:
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _p_phrase(p: float) -> str:
-    """``p = 0.023`` or ``p < 0.001`` for running text."""
-    shown = _p_value(p)
-    return f"p {shown[0]} {shown[1:]}" if shown.startswith("<") else f"p = {shown}"
-
-
-def _median_iqr(row: Mapping[str, object], digits: int = 1) -> str:
-    if row.get("median") is None:
-        return EMPTY
-    return (
-        f"{_number(row['median'], digits)} "
-        f"({_number(row['q1'], digits)}{DASH}{_number(row['q3'], digits)})"
-    )
-
-
-def _missing_columns(context: _Context, key: str, columns: Sequence[str]) -> Section | None:
-    absent = [name for name in columns if name not in context.cohort.columns]
-    if not absent:
-        return None
-    names = ", ".join(repr(name) for name in absent)
-    return Section(
-        key, context.text(f"sec_{key}"), (Note(context.text("na_columns", columns=names)),)
-    )
 
 
 # --- cohort ---------------------------------------------------------------------------------------
@@ -608,47 +539,6 @@ def _no_event_notes(context: _Context, curves: SurvivalCurves) -> list[Block]:
     return [Note(context.text("no_events_note", groups=groups))]
 
 
-def _survival_table(
-    context: _Context,
-    curves: SurvivalCurves,
-    caption: str,
-    *,
-    rmst: bool,
-    data: dict[str, pl.DataFrame] | None = None,
-    key: str = "",
-) -> Table:
-    text = context.text
-    landmarks = curves.at(LANDMARK_MONTHS)
-    columns = [text("col_group"), text("col_n"), text("col_events"), text("col_median_ci")]
-    columns += [text("col_at_months", months=months) for months in LANDMARK_MONTHS]
-    restricted = None
-    if rmst:
-        last = curves.table.group_by(GROUP).agg(pl.col("time").max())["time"].min()
-        tau = min(RMST_MONTHS, float(last))  # type: ignore[arg-type]
-        restricted = curves.rmst(tau)
-        columns.append(text("col_rmst", tau=round(tau, 1)))
-        if data is not None:
-            data[f"{key}_rmst"] = restricted
-    rows = []
-    for row in curves.summary.iter_rows(named=True):
-        median = (
-            _estimate_ci(row["median"], row["median_lower"], row["median_upper"])
-            if row["median"] is not None
-            else text("not_reached")
-        )
-        cells = [context.group_label(row[GROUP]), f"{row['n']:,}", f"{row['events']:,}", median]
-        here = landmarks.filter(pl.col(GROUP) == row[GROUP])
-        cells += [
-            _estimate_ci(mark["survival"], mark["lower"], mark["upper"], 100)
-            for mark in here.iter_rows(named=True)
-        ]
-        if restricted is not None:
-            found = restricted.filter(pl.col(GROUP) == row[GROUP]).row(0, named=True)
-            cells.append(_estimate_ci(found["rmst"], found["lower"], found["upper"]))
-        rows.append(tuple(cells))
-    return Table(caption, tuple(columns), tuple(rows))
-
-
 # --- cumulative incidence -------------------------------------------------------------------------
 
 
@@ -850,39 +740,6 @@ def _swimmer_section(context: _Context) -> Section:
 # --- Cox model and forest plot ----------------------------------------------------------------------
 
 
-def default_covariates(cohort: pl.DataFrame, group: str | None) -> list[str]:
-    """The group (when it has two values or more) and the usual baseline covariates that the
-    cohort has and that vary in it, each kept only if the model stays estimable with it (a
-    column collinear with those before it - disease within target antigen, say - is left
-    out)."""
-    candidates = ([group] if group else []) + [c for c in DEFAULT_COVARIATES if c != group]
-    chosen: list[str] = []
-    for name in candidates:
-        if name not in cohort.columns or cohort[name].drop_nulls().n_unique() < 2:
-            continue
-        if _full_rank(cohort, [*chosen, name]):
-            chosen.append(name)
-    return chosen
-
-
-def _full_rank(cohort: pl.DataFrame, covariates: Sequence[str]) -> bool:
-    """Whether the covariates' terms and a constant are linearly independent (a Cox model
-    absorbs the constant in its baseline hazard, so a term set spanning it is collinear)."""
-    try:
-        design = design_matrix(cohort, covariates)
-    except CohortError:  # a covariate with one value among the complete cases
-        return False
-    matrix = design.matrix.filter(design.keep).to_numpy()
-    with_constant = np.column_stack([np.ones(matrix.shape[0]), matrix])
-    return bool(np.linalg.matrix_rank(with_constant) == with_constant.shape[1])
-
-
-def _term_label(context: _Context, term: str) -> str:
-    column, sign, level = term.partition("=")
-    label = context.text.variable(column)
-    return f"{label}: {context.text.value(level)}" if sign else label
-
-
 def _forest_section(context: _Context, covariates: Sequence[str] | None) -> Section:
     absent = _missing_columns(context, "forest", ["os_days", "os_event"])
     if absent is not None:
@@ -1008,7 +865,31 @@ def _methods_section(
         text("methods_survival", tau=text("rmst_tau", months=RMST_MONTHS)),
         text("methods_incidence"),
         text("methods_cox", covariates=covariates),
+        *_model_methods(context, sections),
         text("methods_swimmer", limit=SWIMMER_LIMIT, seed=SWIMMER_SEED),
         text("methods_software", versions=versions),
     ]
     return Section("methods", text("sec_methods"), tuple(Paragraph(p) for p in paragraphs))
+
+
+def _model_methods(context: _Context, sections: Sequence[Section]) -> list[str]:
+    """The methods of the comparison, logistic and vein-to-vein sections that were computed."""
+    text = context.text
+    computed = {section.key: section for section in sections if section.available}
+    paragraphs = []
+    compare = computed.get("compare")
+    if compare is not None and "arms" in compare.data:
+        arms = compare.data["arms"]
+        paragraphs.append(
+            text(
+                "methods_compare",
+                column=arms["column"][0],
+                arms=", ".join(text.value(arm) for arm in arms["arm"].to_list()),
+                covariates=", ".join(compare.data["covariates"]["name"].to_list()),
+            )
+        )
+    if "logistic" in computed:
+        paragraphs.append(text("methods_logistic"))
+    if "vein_to_vein" in computed:
+        paragraphs.append(text("methods_v2v"))
+    return paragraphs

@@ -13,7 +13,7 @@ import contextlib
 import io
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 
 import numpy as np
@@ -168,4 +168,30 @@ def swimmer_plot(patients: pl.DataFrame, text: Text, group: str | None) -> Figur
         for level in levels
     ]
     figure.legend(handles=handles, loc="outside lower center", ncol=4, frameon=False, fontsize=8)
+    return figure
+
+
+def box_plot(values: Mapping[str, Sequence[float]], *, title: str, ylabel: str) -> Figure:
+    """One box per group (median, quartiles, whiskers to 1.5 IQR, outliers as dots); a group
+    without values keeps its place on the axis, empty."""
+    labels = list(values)
+    figure = Figure(figsize=(7.5, 3.2 + 0.1 * len(labels)), layout="constrained")
+    axes = figure.add_subplot()
+    data = [list(values[label]) for label in labels]
+    shown = [index for index, points in enumerate(data) if points]
+    axes.boxplot(
+        [data[index] for index in shown],
+        positions=[index + 1 for index in shown],
+        widths=0.5,
+        patch_artist=True,
+        boxprops={"facecolor": PALETTE[0], "alpha": 0.35},
+        medianprops={"color": "black"},
+        flierprops={"marker": ".", "markersize": 3, "alpha": 0.5},
+    )
+    axes.set_xticks(range(1, len(labels) + 1), labels=labels, fontsize=8)
+    if len(labels) > 6:
+        axes.tick_params(axis="x", labelrotation=30)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title, fontsize=10, loc="left")
+    axes.grid(axis="y", alpha=0.3)
     return figure

@@ -65,6 +65,18 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
     "sec_toxicity": {ENGLISH: "Toxicity by maximum grade", CHINESE: "按最高分级统计的毒性"},
     "sec_swimmer": {ENGLISH: "Swimmer plot", CHINESE: "泳道图"},
     "sec_forest": {ENGLISH: "Cox model of overall survival", CHINESE: "总生存的 Cox 回归模型"},
+    "sec_compare": {
+        ENGLISH: "Protocol comparison (inverse-probability weighting)",
+        CHINESE: "方案比较（逆概率加权）",
+    },
+    "sec_logistic": {
+        ENGLISH: "Logistic regression of response and severe toxicity",
+        CHINESE: "疗效与重度毒性的 Logistic 回归",
+    },
+    "sec_vein_to_vein": {
+        ENGLISH: "Vein-to-vein time and overall survival",
+        CHINESE: "采集至回输时间与总生存",
+    },
     "sec_methods": {ENGLISH: "Methods", CHINESE: "方法"},
     # --- generic table words ----------------------------------------------------------------
     "col_characteristic": {ENGLISH: "Characteristic", CHINESE: "特征"},
@@ -306,6 +318,128 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "cohort; give --covariates.",
         CHINESE: "未能计算：默认协变量（{covariates}）在本队列中均无变化；请使用 --covariates 指定。",
     },
+    # --- protocol comparison -----------------------------------------------------------------
+    "compare_intro": {
+        ENGLISH: "Overall survival of {column} = {compared} (n = {n_compared}) against "
+        "{reference} (n = {n_reference}, the reference); {how} Inverse-probability weights "
+        "(average treatment effect) from a logistic propensity model on {covariates}.",
+        CHINESE: "比较 {column} = {compared}（n = {n_compared}）与参照组 {reference}"
+        "（n = {n_reference}）的总生存；{how}逆概率权重（平均处理效应）来自基于 {covariates} "
+        "的 Logistic 倾向评分模型。",
+    },
+    "compare_chosen": {
+        ENGLISH: "the two largest groups, chosen automatically (choose others with --compare "
+        "and --arms).",
+        CHINESE: "自动选取人数最多的两组（可用 --compare 与 --arms 指定其他组）。",
+    },
+    "compare_given": {ENGLISH: "the arms as requested.", CHINESE: "按指定的两组比较。"},
+    "compare_ess": {
+        ENGLISH: "{n} patients weighted; effective sample size: {ess}.",
+        CHINESE: "加权患者 {n} 例；有效样本量：{ess}。",
+    },
+    "compare_dropped": {
+        ENGLISH: "{dropped} patient(s) with a missing covariate were left out.",
+        CHINESE: "{dropped} 例协变量缺失的患者被排除。",
+    },
+    "compare_left_out": {
+        ENGLISH: "Left out of the propensity model: {covariates} (a level found in one arm only, "
+        "or no variation between the arms: the model cannot be fitted with it).",
+        CHINESE: "未纳入倾向评分模型：{covariates}（某一水平仅见于一组，或两组间无差异，"
+        "纳入后模型无法拟合）。",
+    },
+    "compare_figure": {
+        ENGLISH: "Overall survival, weighted Kaplan-Meier",
+        CHINESE: "总生存，加权 Kaplan-Meier",
+    },
+    "compare_figure_caption": {
+        ENGLISH: "Overall survival weighted by inverse probability of the protocol; the numbers "
+        "at risk under the plot are weighted (the pseudo-population), the table below counts "
+        "patients.",
+        CHINESE: "按方案逆概率加权的总生存；图下方的风险人数为加权后人数（伪总体），"
+        "下表中的例数为实际患者数。",
+    },
+    "compare_km_caption": {
+        ENGLISH: "Weighted Kaplan-Meier (robust variance): medians and landmark estimates "
+        "(months); N and events count patients",
+        CHINESE: "加权 Kaplan-Meier（稳健方差）：中位数及界标时间点估计（月）；例数与事件数为实际患者数",
+    },
+    "compare_hr_caption": {
+        ENGLISH: "Hazard ratio of death, {compared} against {reference}",
+        CHINESE: "死亡风险比：{compared} 对比 {reference}",
+    },
+    "compare_weighted": {
+        ENGLISH: "Weighted (IPW, robust CI)",
+        CHINESE: "加权（逆概率加权，稳健置信区间）",
+    },
+    "compare_unadjusted": {ENGLISH: "Unadjusted", CHINESE: "未校正"},
+    "col_model": {ENGLISH: "Model", CHINESE: "模型"},
+    "balance_caption": {
+        ENGLISH: "Covariate balance: means and standardized mean differences (SMD) before and "
+        "after weighting (|SMD| < 0.1 is balanced)",
+        CHINESE: "协变量均衡性：加权前后的均值与标准化均值差（SMD；|SMD| < 0.1 视为均衡）",
+    },
+    "col_mean_before": {ENGLISH: "{arm}, before", CHINESE: "{arm}，加权前"},
+    "col_mean_after": {ENGLISH: "{arm}, after", CHINESE: "{arm}，加权后"},
+    "col_smd_before": {ENGLISH: "SMD before", CHINESE: "加权前 SMD"},
+    "col_smd_after": {ENGLISH: "SMD after", CHINESE: "加权后 SMD"},
+    "balance_not_reached": {
+        ENGLISH: "Not balanced after weighting (|SMD| ≥ 0.1): {terms}. Read the weighted "
+        "hazard ratio with care.",
+        CHINESE: "加权后仍不均衡（|SMD| ≥ 0.1）：{terms}。解读加权风险比时需谨慎。",
+    },
+    # --- logistic regressions -----------------------------------------------------------------
+    "logistic_intro": {
+        ENGLISH: "Odds ratios (95% CI) from logistic regressions on the covariates of the Cox "
+        "model; an odds ratio above 1 means higher odds of the outcome.",
+        CHINESE: "以 Cox 模型的协变量进行 Logistic 回归得到的比值比（95% CI）；比值比大于 1 "
+        "表示发生该结局的可能性更高。",
+    },
+    "logistic_response": {
+        ENGLISH: "Objective response (PR or better)",
+        CHINESE: "客观缓解（部分缓解及以上）",
+    },
+    "logistic_crs": {ENGLISH: "Severe CRS (grade ≥ 3)", CHINESE: "重度 CRS（≥3 级）"},
+    "logistic_icans": {ENGLISH: "Severe ICANS (grade ≥ 3)", CHINESE: "重度 ICANS（≥3 级）"},
+    "logistic_fit": {
+        ENGLISH: "{outcome}: {n} patients, {outcomes} with the outcome{dropped}; covariates: "
+        "{covariates}.",
+        CHINESE: "{outcome}：{n} 例患者，其中 {outcomes} 例发生该结局{dropped}；协变量：{covariates}。",
+    },
+    "logistic_caption": {
+        ENGLISH: "{outcome}: odds ratios",
+        CHINESE: "{outcome}：比值比",
+    },
+    "col_or": {ENGLISH: "OR (95% CI)", CHINESE: "OR（95% CI）"},
+    # --- vein-to-vein time --------------------------------------------------------------------
+    "v2v_intro": {
+        ENGLISH: "Vein-to-vein time: days from apheresis to infusion. Its association with "
+        "overall survival is the Cox hazard ratio of death per week longer.",
+        CHINESE: "采集至回输时间：自单采至回输的天数。其与总生存的关联以每延长一周的死亡风险比"
+        "（Cox 模型）表示。",
+    },
+    "v2v_caption": {
+        ENGLISH: "Vein-to-vein time, days",
+        CHINESE: "采集至回输时间（天）",
+    },
+    "v2v_axis": {ENGLISH: "Days from apheresis to infusion", CHINESE: "单采至回输天数"},
+    "col_mean": {ENGLISH: "Mean", CHINESE: "均值"},
+    "col_median_iqr": {ENGLISH: "Median (IQR)", CHINESE: "中位数（四分位距）"},
+    "col_range": {ENGLISH: "Range", CHINESE: "范围"},
+    "col_missing": {ENGLISH: "Missing", CHINESE: "缺失"},
+    "v2v_hr_caption": {
+        ENGLISH: "Hazard ratio of death per {days} days longer vein-to-vein time",
+        CHINESE: "采集至回输时间每延长 {days} 天的死亡风险比",
+    },
+    "v2v_unadjusted": {ENGLISH: "Unadjusted", CHINESE: "未校正"},
+    "v2v_adjusted": {ENGLISH: "Adjusted", CHINESE: "校正后"},
+    "v2v_adjusted_for": {
+        ENGLISH: "The adjusted model also includes: {covariates}.",
+        CHINESE: "校正模型同时纳入：{covariates}。",
+    },
+    "v2v_adjusted_failed": {
+        ENGLISH: "Adjusted model not computed: {error}",
+        CHINESE: "未能计算校正模型：{error}",
+    },
     # --- methods -------------------------------------------------------------------------------
     "methods_cohort": {
         ENGLISH: "Cohort. {n} patients from {source}, filters: {filters}; grouped by {group}. "
@@ -373,6 +507,37 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "（LDH × 肌酐 / 血小板）、m-EASIX（LDH × CRP / 血小板）及 Korell 标志"
         "（EASIX 保留两位小数后 > 4.67），均由 carta 批量规则根据{source}计算。"
         "缺少输入的患者单独计数，不做任何填补。",
+    },
+    "methods_compare": {
+        ENGLISH: "Protocol comparison. Two values of {column} ({arms}); propensity of the second "
+        "from a logistic regression on {covariates}; average-treatment-effect weights 1/ps and "
+        "1/(1 - ps); balance as standardized mean differences before and after weighting "
+        "(Austin & Stuart 2015); weighted Kaplan-Meier with robust variance and a weighted Cox "
+        "model (Efron ties) with the robust sandwich CI, beside the unadjusted ones; Kish "
+        "effective sample size.",
+        CHINESE: "方案比较：{column} 的两个取值（{arms}）；以 {covariates} 进行 Logistic 回归"
+        "估计属于第二组的倾向评分；平均处理效应权重为 1/ps 与 1/(1 - ps)；以加权前后的标准化"
+        "均值差评估均衡性（Austin & Stuart 2015）；加权 Kaplan-Meier（稳健方差）与加权 Cox 模型"
+        "（Efron 法，稳健三明治置信区间），并与未校正结果并列；有效样本量按 Kish 公式计算。",
+    },
+    "methods_logistic": {
+        ENGLISH: "Logistic regression. Objective response (PR or better; every patient, not "
+        "evaluable as no response) and grade ≥ 3 CRS and ICANS (maximum grade; patients "
+        "without any determined grade left out), each on the Cox model's covariates; maximum "
+        "likelihood (statsmodels Logit, Newton), Wald 95% CIs of the odds ratios; a model with "
+        "separation or a constant outcome is not fitted and the reason is stated.",
+        CHINESE: "Logistic 回归：客观缓解（部分缓解及以上；全部患者，不可评估者计为未缓解）及 "
+        "≥3 级 CRS 与 ICANS（最高分级；无任何可确定分级的患者被排除），协变量同 Cox 模型；"
+        "最大似然估计（statsmodels Logit，Newton 法），比值比采用 Wald 95% 置信区间；"
+        "存在完全分离或结局无变化时不拟合模型，并说明原因。",
+    },
+    "methods_v2v": {
+        ENGLISH: "Vein-to-vein time. Days from apheresis to infusion (vein_to_vein_days): median, "
+        "quartiles, mean and range per group; Cox model of overall survival on the time per 7 "
+        "days (Efron ties, Wald CI), unadjusted and adjusted for the Cox model's covariates.",
+        CHINESE: "采集至回输时间：自单采至回输的天数（vein_to_vein_days），按组给出中位数、四分位数、"
+        "均值与范围；以每 7 天为单位对总生存建立 Cox 模型（Efron 法，Wald 置信区间），"
+        "给出未校正及校正 Cox 模型协变量后的结果。",
     },
     "methods_swimmer": {
         ENGLISH: "Swimmer plot: follow-up from infusion per patient with the first response, "
