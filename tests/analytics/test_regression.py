@@ -174,3 +174,15 @@ def test_vein_to_vein_hazard_ratio_is_per_week() -> None:
     assert result.distribution["n"].sum() == frame.height
     with pytest.raises(CohortError, match="negative vein-to-vein"):
         vein_to_vein_association(frame.with_columns(-pl.col("vein_to_vein_days")), "time", "status")
+
+
+def test_logistic_refuses_quasi_complete_separation_that_no_single_covariate_shows() -> None:
+    # Two continuous covariates whose sum predicts the outcome exactly: no binary level is
+    # pure, so only the fit itself can see the separation; odds ratios would be meaningless.
+    rng = np.random.default_rng(3)
+    first, second = rng.normal(size=200), rng.normal(size=200)
+    frame = pl.DataFrame(
+        {"a": first, "b": second, "responded": (first + second > 0).astype(np.int64)}
+    )
+    with pytest.raises(CohortError, match=r"predict 'responded' \(nearly\) perfectly"):
+        logistic_regression(frame, "responded", ["a", "b"])

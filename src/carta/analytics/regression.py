@@ -19,8 +19,10 @@ errors and the proportional-hazards test, and logistic regression - equal to R.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -533,7 +535,7 @@ def logistic_regression(
     _check_separation(matrix, y, outcome)
     covariate_values = matrix.to_numpy().astype(np.float64)
     x = np.column_stack([np.ones(y.size), covariate_values])
-    result = Logit(y, x).fit(method="newton", disp=False, maxiter=100, tol=1e-10)
+    result = _fit_logit(Logit(y, x), outcome)
     names = ["Intercept", *matrix.columns]
     beta = np.asarray(result.params)
     variance = np.asarray(result.cov_params())
@@ -549,6 +551,31 @@ def logistic_regression(
         fitted=pl.Series("fitted", np.asarray(result.predict(x))),
         keep=keep,
     )
+
+
+def _fit_logit(model: Any, outcome: str) -> Any:
+    """Fit by Newton's method, refusing a fit whose odds ratios would be meaningless.
+
+    Quasi-complete separation (several covariates together predicting the outcome, which
+    ``_check_separation`` cannot see) makes statsmodels warn of perfect separation or of a
+    likelihood that does not converge, and still return numbers; either warning, or a result
+    not marked converged, is a :class:`CohortError` instead."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+    refused = CohortError(
+        f"the covariates predict {outcome!r} (nearly) perfectly (quasi-complete separation) or "
+        "the fit did not converge, so the odds ratios cannot be estimated; choose other covariates"
+    )
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            result = model.fit(method="newton", disp=False, maxiter=100, tol=1e-10)
+        except (PerfectSeparationWarning, ConvergenceWarning):
+            raise refused from None
+    if not result.mle_retvals.get("converged", True):
+        raise refused
+    return result
 
 
 def _check_separation(matrix: pl.DataFrame, y: NDArray[np.float64], outcome: str) -> None:

@@ -1105,21 +1105,9 @@ def _severe_logistic(
             f"{cohort.height - graded.height} patients without a determined {syndrome.upper()} "
             f"grade were left out of the severe {syndrome.upper()} model"
         )
-    import warnings
-
-    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
-
     try:
-        # Quasi-complete separation gives meaningless odds ratios: refused, not printed.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", PerfectSeparationWarning)
-            try:
-                model = logistic_regression(graded, outcome, covariates, conf_level=conf_level)
-            except PerfectSeparationWarning:
-                raise CohortError(
-                    "the covariates predict it (nearly) perfectly (quasi-complete separation), "
-                    "so the odds ratios cannot be estimated; choose other covariates"
-                ) from None
+        # Quasi-complete separation is refused by logistic_regression itself.
+        model = logistic_regression(graded, outcome, covariates, conf_level=conf_level)
     except CohortError as error:
         message = str(error).replace(repr(outcome), f"severe {syndrome.upper()}")
         raise CohortError(f"logistic regression of severe {syndrome.upper()}: {message}") from None

@@ -12,11 +12,8 @@ its place instead of failing the report.
 
 from __future__ import annotations
 
-import contextlib
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-import numpy as np
 import polars as pl
 
 from carta.analytics.cohort import (
@@ -69,24 +66,6 @@ LOGISTIC_OUTCOMES = (
 )
 
 
-@contextlib.contextmanager
-def _no_separation(what: str) -> Iterator[None]:
-    """Run a logistic fit; statsmodels' warning of (quasi-)perfect separation becomes a
-    :class:`CohortError` (its odds ratios and weights would be meaningless), and numpy's
-    overflow warnings of such a fit are silenced."""
-    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
-
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("error", PerfectSeparationWarning)
-        try:
-            yield
-        except PerfectSeparationWarning:
-            raise CohortError(
-                f"{what}: the covariates predict the outcome (nearly) perfectly (quasi-complete "
-                "separation), so the odds ratios cannot be estimated; choose other covariates"
-            ) from None
-
-
 # --- protocol comparison --------------------------------------------------------------------------
 
 
@@ -128,10 +107,7 @@ def compare_section(
     if not terms:
         raise CohortError(f"no baseline covariate varies between the arms of {name!r}")
     try:
-        with _no_separation(f"the propensity model of {name!r}"):
-            result = compare_protocols(
-                data, name, "_months", "os_event", terms, arms=list(chosen_arms)
-            )
+        result = compare_protocols(data, name, "_months", "os_event", terms, arms=list(chosen_arms))
     except CohortError as error:  # name the protocol column, not the internal indicator
         raise CohortError(str(error).replace(TREATED, name)) from None
     counts = {arm: int((data[name].cast(pl.String) == arm).sum()) for arm in chosen_arms}
@@ -205,8 +181,7 @@ def _propensity_covariates(
     left_out: list[str] = []
     for name in candidates:
         try:
-            with _no_separation("the propensity model"):
-                logistic_regression(frame, TREATED, [*kept, name])
+            logistic_regression(frame, TREATED, [*kept, name])
         except CohortError:
             left_out.append(name)
         else:
@@ -364,8 +339,10 @@ def _logistic_blocks(
     terms = list(covariates) if covariates else default_covariates(data, context.group)
     if not terms:
         raise CohortError("no covariate varies among these patients")
-    with _no_separation(text(key)):
+    try:
         model = logistic_regression(data, outcome, terms)
+    except CohortError as error:  # name the model, not its internal outcome column
+        raise CohortError(str(error).replace(repr(outcome), text(key))) from None
     frames[key] = model.coefficients
     frames[f"{key}_covariates"] = pl.DataFrame({"name": terms})
     blocks: list[Block] = [Paragraph(_logistic_intro(context, key, model, terms))]
