@@ -203,3 +203,42 @@ def test_daily_assessments_of_another_center_are_not_found(
         selectors.get_record(network.other_coordinator, DailyAssessment, row.pk)
     with pytest.raises(DailyAssessment.DoesNotExist):
         selectors.get_record(network.analyst, DailyAssessment, row.pk, "change")
+
+
+# --- grants read once answer as the scoped queries do ------------------------------------------
+
+PERSONAS = (
+    "coordinator",
+    "physician",
+    "center_admin",
+    "analyst",
+    "other_coordinator",
+    "network_admin",
+    "nobody",
+)
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, "superuser", "inactive"])
+def test_grants_agree_with_can_and_restrict(network: Network, persona: str) -> None:
+    from carta.web.accounts.models import Center
+
+    if persona == "superuser":
+        user = get_user_model().objects.create_superuser("root", password="root-Password-1")
+    elif persona == "inactive":
+        user = network.coordinator
+        user.is_active = False
+        user.save()
+    else:
+        user = getattr(network, persona)
+    grants = access.grants(user)
+    for action in ("view", "change", "identify", "manage"):
+        allowed = set(access.centers(user, action).values_list("pk", flat=True))
+        listed = grants.centers(action)
+        assert (set(Center.objects.values_list("pk", flat=True)) if listed is None else listed) == (
+            allowed
+        ), action
+        for center in Center.objects.all():
+            assert grants.may(center.pk, action) == access.can(user, center, action), (
+                action,
+                center.code,
+            )

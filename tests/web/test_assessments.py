@@ -120,6 +120,25 @@ def test_bad_input_names_the_field_and_saves_nothing(
     assert not AuditEvent.objects.filter(target_type="registry.dailyassessment").exists()
 
 
+def test_a_duplicate_day_refused_by_the_database_names_the_day(
+    network: Network, infused_patient: Patient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two saves of one new day at once: the second insert meets the unique constraint, which
+    comes back as an error on ``day`` with nothing written (the transaction is rolled back)."""
+    from carta.web.registry.services import assessments
+
+    _record(network, infused_patient, 4, **FEVER)
+    events = AuditEvent.objects.count()
+    revision = Patient.objects.get(pk=infused_patient.pk).updated_at
+    monkeypatch.setattr(assessments, "_existing", lambda infusion, day: None)
+    with pytest.raises(ValidationError) as error:
+        _record(network, infused_patient, 4, **AFEBRILE)
+    assert list(error.value.message_dict) == ["day"]
+    assert DailyAssessment.objects.get(day=4).temperature_c == 39.0
+    assert AuditEvent.objects.count() == events
+    assert Patient.objects.get(pk=infused_patient.pk).updated_at == revision
+
+
 def test_ice_for_a_child_under_12_is_refused(network: Network, make_patient: Any) -> None:
     from datetime import date
 

@@ -207,6 +207,28 @@ def test_re_recording_a_day_needs_a_reason_next_to_the_reason_field(
     assert AuditEvent.objects.filter(reason="late entry from the ICU").exists()
 
 
+def test_a_day_stored_by_someone_else_meanwhile_is_a_day_error_not_a_500(
+    network: Network,
+    client_for: Callable[[str], Client],
+    infused_patient: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The service leaves the day's uniqueness to the database: when another user stores the
+    day between the service's look-up and its insert, the refusal names the day field and
+    nothing of this save is written."""
+    from carta.web.registry.services import assessments
+
+    record_day(network, infused_patient, 2)
+    events = AuditEvent.objects.count()
+    monkeypatch.setattr(assessments, "_existing", lambda infusion, day: None)  # the race
+    response = client_for("coordinator").post(_create_url(infused_patient), _form(infused_patient))
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["day"]
+    assert 'id="id_day_errors"' in response.content.decode()
+    assert DailyAssessment.objects.get(day=2).crs_grade == 0
+    assert AuditEvent.objects.count() == events
+
+
 def test_the_edit_page_starts_from_the_stored_day(
     network: Network, client_for: Callable[[str], Client], infused_patient: Any
 ) -> None:

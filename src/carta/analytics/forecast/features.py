@@ -226,12 +226,18 @@ def crs_so_far() -> pl.Expr:
     grade 1" from the onset day, "no CRS yet" before the onset day. Unknown otherwise.
     """
     by = c.PATIENT_ID
-    day = pl.col(c.DAY)
     daily = pl.col(c.RECORDED_CRS_GRADE).cast(pl.Float64).cum_max().forward_fill().over(by)
+    return pl.coalesce(daily, crs_summary_so_far())
+
+
+def crs_summary_so_far() -> pl.Expr:
+    """The CRS grade known on each day from the CRS summary alone (row by row, no window):
+    the part of :func:`crs_so_far` used when no daily grade is known yet."""
+    day = pl.col(c.DAY)
     peak = pl.col(c.CRS_PEAK_GRADE).cast(pl.Float64)
     onset = pl.col(c.CRS_ONSET_DAY)
     peak_day = pl.col(c.CRS_PEAK_DAY)
-    summary = (
+    return (
         pl.when(peak == 0)
         .then(0.0)
         .when(peak.is_not_null() & peak_day.is_not_null() & (peak_day <= day))
@@ -241,7 +247,6 @@ def crs_so_far() -> pl.Expr:
         .when(peak.is_not_null() & onset.is_not_null() & (onset > day))
         .then(0.0)
     )
-    return pl.coalesce(daily, summary)
 
 
 def _listed_inputs(columns: Sequence[str], *, missing: bool) -> pl.Expr:

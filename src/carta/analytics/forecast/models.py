@@ -25,6 +25,7 @@ one input are set to their training medians (ADR 0409). Neither is causal.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import platform
 from collections.abc import Mapping, Sequence
@@ -42,9 +43,10 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from carta.analytics.forecast import columns as c
+from carta.analytics.forecast.course_features import features_for_courses
 from carta.analytics.forecast.features import (
     CARRIED_FORWARD,
     MISSING_INPUTS,
@@ -63,6 +65,21 @@ MIN_EVENT_PATIENTS = 2
 # Native threads per fit. Models this small fit fastest on one thread; on a shared machine more
 # threads oversubscribe the cores and a 1-second fit takes 10 (measured on 2 busy cores).
 THREADS = 1
+
+
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    """The process's native thread pools, found once: scanning the loaded libraries costs
+    about a millisecond, more than predicting one patient's days (fits keep
+    ``threadpool_limits``, which scans each time)."""
+    return ThreadpoolController()
+
+
+def _one_thread() -> Any:
+    """``THREADS`` native threads for a prediction (a context manager)."""
+    return _threadpools().limit(limits=THREADS)
+
+
 DISCLAIMER = (
     "Decision support only: a statistical estimate from past patients that does not replace "
     "clinical judgement, local protocols or the treating team's assessment."
@@ -215,7 +232,7 @@ class TargetModel:
 
     def contributions(self, x: FloatArray) -> tuple[tuple[str, ...], FloatArray]:
         """Per input, each row's contribution to the log-odds (see the module docstring)."""
-        with threadpool_limits(THREADS):
+        with _one_thread():
             return self._contributions(x)
 
     def _contributions(self, x: FloatArray) -> tuple[tuple[str, ...], FloatArray]:
@@ -499,14 +516,15 @@ def predict(model: ForecastModel, frame: pl.DataFrame, *, top: int = TOP_FACTORS
     (the ``top`` inputs by absolute contribution, ``"crp_mg_dL +0.84"``, log-odds) and
     ``model_version``.
     """
-    with threadpool_limits(THREADS):
+    with _one_thread():
         return _predict(model, frame, top)
 
 
 def _predict(model: ForecastModel, frame: pl.DataFrame, top: int) -> pl.DataFrame:
     if frame.height == 0:
         return _empty_forecast(model, frame)
-    features = build_features(frame, model.categories)
+    # A few courses (the patient page): the same features without a dozen windowed queries.
+    features = features_for_courses(frame, model.categories)
     after = (features.frame[c.DAY] >= 0).to_numpy()
     used = list(model.inputs)
     columns: list[pl.Series] = [
@@ -548,7 +566,7 @@ def _empty_forecast(model: ForecastModel, frame: pl.DataFrame) -> pl.DataFrame:
 def _top_factors(
     fitted: TargetModel, x: FloatArray, after: NDArray[np.bool_], top: int
 ) -> list[list[str] | None]:
-    inputs, values = fitted.contributions(x)
+    inputs, values = fitted._contributions(x)  # already within predict's thread limit
     order = np.argsort(-np.abs(values), axis=1)[:, :top]
     return [
         [f"{inputs[j]} {values[i, j]:+.2f}" for j in order[i]] if after[i] else None
@@ -561,7 +579,7 @@ def explain(model: ForecastModel, frame: pl.DataFrame, *, top: int | None = None
 
     Every input each target model reads (or its ``top`` by absolute value), for days from 0.
     """
-    with threadpool_limits(THREADS):
+    with _one_thread():
         return _explain(model, frame, top)
 
 

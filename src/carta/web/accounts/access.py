@@ -11,6 +11,8 @@ Superusers count as network administrators. Inactive and anonymous users see not
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, PermissionDenied
@@ -108,6 +110,58 @@ def require_record(user: Any, record: models.Model, action: Action) -> None:
     if action != "view" and restrict(rows, user, "view").exists():
         raise PermissionDenied(f"{action} not allowed on this record")
     raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+
+
+@dataclass(frozen=True, slots=True)
+class Grants:
+    """What one user may do at which center, read once (one small query) and answered in
+    Python with the rules of :func:`restrict` and :func:`can`.
+
+    For a request that asks several questions about one record (the patient page: view,
+    change, identify): compiling one scoped query per question costs more CPU than the
+    queries themselves. Read it per request, never keep it: a role taken away must count at
+    the next request.
+    """
+
+    active: bool
+    superuser: bool
+    network_admin: bool
+    roles: Mapping[Any, frozenset[str]]
+
+    def may(self, center_id: Any, action: Action) -> bool:
+        """May the user ``action`` the records of the center with this key?"""
+        if not self.active:
+            return False
+        allowing = roles_allowing(action)
+        if (self.superuser and action in ROLE_ACTIONS[Role.NETWORK_ADMIN]) or (
+            self.network_admin and Role.NETWORK_ADMIN in allowing
+        ):
+            return True
+        return any(role in allowing for role in self.roles.get(center_id, ()))
+
+    def centers(self, action: Action) -> frozenset[Any] | None:
+        """The keys of the centers whose records the user may ``action`` (``None``: all)."""
+        if self.may(None, action):  # network-wide
+            return None
+        return frozenset(center for center in self.roles if self.may(center, action))
+
+
+def grants(user: Any) -> Grants:
+    """The user's :class:`Grants` (no query for an inactive or anonymous user)."""
+    if not _active(user):
+        return Grants(active=False, superuser=False, network_admin=False, roles={})
+    roles: dict[Any, set[str]] = {}
+    network_admin = False
+    for center_id, role in Membership.objects.filter(user=user).values_list("center_id", "role"):
+        network_admin = network_admin or role == Role.NETWORK_ADMIN
+        if center_id is not None:
+            roles.setdefault(center_id, set()).add(role)
+    return Grants(
+        active=True,
+        superuser=bool(user.is_superuser),
+        network_admin=network_admin,
+        roles={center: frozenset(names) for center, names in roles.items()},
+    )
 
 
 def is_network_admin(user: Any) -> bool:

@@ -9,6 +9,8 @@ choices and plausible ranges have one source. Forms are plain ``Form`` classes, 
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -306,14 +308,8 @@ class AssessmentForm(ServiceForm):
             queryset=selectors.infusions(user, patient).order_by("-number"),
             empty_label=None,
         )
-        self.fields.update(model_form_fields(DailyAssessment, ["day"]))
-        observed = [name for name in adapters.OBSERVATION_FIELDS if name != "vasopressors"]
-        fields = model_form_fields(DailyAssessment, observed, blank_label=_("unknown"))
-        fields["vasopressors"] = VasopressorField()
-        self.fields.update({name: fields[name] for name in adapters.OBSERVATION_FIELDS})
+        self.fields.update(copy.deepcopy(_assessment_fields()))
         self.fields["reason"] = _reason_field(required=False)
-        for name in adapters.OBSERVATION_FIELDS:
-            self.fields[name].required = False
         if fixed_day:  # correcting a stored day: it stays that day (the initial values count)
             self.fields["infusion"].disabled = True
             self.fields["day"].disabled = True
@@ -330,6 +326,21 @@ class AssessmentForm(ServiceForm):
             for name in adapters.OBSERVATION_FIELDS
             if name in self.cleaned_data
         }
+
+
+@functools.cache
+def _assessment_fields() -> dict[str, forms.Field]:
+    """The day and observation fields, built from the model once per process (each form gets
+    a deep copy, as Django gives every form a copy of its declared fields); their labels and
+    choices are lazy translations, read in the language of each request."""
+    fields = model_form_fields(DailyAssessment, ["day"])
+    observed = [name for name in adapters.OBSERVATION_FIELDS if name != "vasopressors"]
+    built = model_form_fields(DailyAssessment, observed, blank_label=_("unknown"))
+    built["vasopressors"] = VasopressorField()
+    for name in adapters.OBSERVATION_FIELDS:
+        built[name].required = False
+        fields[name] = built[name]
+    return fields
 
 
 def assessment_initial(row: DailyAssessment) -> dict[str, Any]:

@@ -74,6 +74,24 @@ def get_patient_identity(user: Any, patient: Patient) -> PatientIdentity | None:
     return identities.filter(patient=patient).first()
 
 
+def patient_for(grants: access.Grants, pk: Any, *related: str) -> Patient:
+    """One patient with its center (and ``related``) among those ``grants`` may view;
+    ``Patient.DoesNotExist`` otherwise. The same rows as :func:`get_patient`, from a query
+    that needs no permission subqueries (the grants were read already)."""
+    patients = Patient.objects.select_related("center", *related)
+    visible = grants.centers("view")
+    if visible is not None:
+        patients = patients.filter(center_id__in=visible)
+    return patients.get(pk=pk)
+
+
+def identity_of(patient: Patient) -> PatientIdentity | None:
+    """The patient's identifying fields, for a caller that has checked the ``identify``
+    permission on this patient itself (``access.Grants.may``); else use
+    :func:`get_patient_identity`."""
+    return PatientIdentity.objects.filter(patient=patient).first()
+
+
 def can_identify(user: Any, patient: Patient) -> bool:
     """May ``user`` see this patient's identifying fields?"""
     return records(user, Patient, "identify").filter(pk=patient.pk).exists()

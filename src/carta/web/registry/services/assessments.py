@@ -123,10 +123,10 @@ def record_daily_assessment(
     day = _clean_day(day)
     infusion = _infusion_for(patient, infusion)
     values = _normalise(observations)
-    with transaction.atomic():
-        existing = (
-            DailyAssessment.objects.select_for_update().filter(infusion=infusion, day=day).first()
-        )
+    # A day stored by someone else between the read of ``existing`` and the insert: the
+    # database's unique constraint refuses it, reported on "day" (nothing written).
+    with core.constraint_errors(DailyAssessment), transaction.atomic():
+        existing = _existing(infusion, day)
         why = core.require_reason(reason) if existing else (reason or "")
         history = _history(infusion)
         graded = _grade(patient, infusion, day, values, history, _therapy_days(infusion))
@@ -143,6 +143,11 @@ def record_daily_assessment(
     return row
 
 
+def _existing(infusion: Infusion, day: int) -> DailyAssessment | None:
+    """The stored row of ``day`` (locked for the rest of the transaction), if any."""
+    return DailyAssessment.objects.select_for_update().filter(infusion=infusion, day=day).first()
+
+
 def _write(
     actor: Any, row: DailyAssessment, values: Mapping[str, Any], reason: str, *, creating: bool
 ) -> None:
@@ -150,7 +155,9 @@ def _write(
     before = {} if creating else writer.snapshot(row, fields)
     for name, value in values.items():
         setattr(row, name, value)
-    core.validate(row)
+    # Patient and infusion were read and matched by the caller; the day's uniqueness and the
+    # range checks (also field validators) are enforced by the database (constraint_errors).
+    core.validate_fields(row, checked=("patient", "infusion"))
     after = writer.snapshot(row, fields)
     old, new = (before, after) if creating else writer.difference(before, after)
     if creating or new:

@@ -9,13 +9,14 @@ runs inside the transaction after the write.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Value
 from django.db.models.deletion import ProtectedError
 from django.db.models.functions import Greatest
@@ -128,6 +129,59 @@ def validate(instance: models.Model) -> None:
     patient = owner(instance)
     if patient is not None:
         _check_same_patient(instance, patient)
+
+
+def validate_fields(instance: models.Model, *, checked: Iterable[str]) -> None:
+    """The field checks of :func:`validate` (validators, choices, required) without its
+    queries, for a hot write path: the linked rows named in ``checked`` were read and checked
+    by the caller, and the unique and check constraints are left to the database, whose
+    refusal :func:`constraint_errors` reports on the field to fix."""
+    try:
+        instance.full_clean(
+            exclude=list(checked), validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as error:
+        raise ValidationError(dict(error.message_dict)) from error
+
+
+@contextmanager
+def constraint_errors(model: type[models.Model]) -> Iterator[None]:
+    """A constraint of ``model`` that the database refused, as a ``ValidationError`` on the
+    field to fix (:data:`CONSTRAINT_FIELDS`) with Django's own message for it.
+
+    Wrap the whole ``transaction.atomic()`` block: by the time the error arrives here the
+    transaction has been rolled back, so nothing is written. Other integrity errors pass on.
+    """
+    try:
+        yield
+    except IntegrityError as error:
+        constraint = _refused_constraint(model, error)
+        if constraint is None:
+            raise
+        field = CONSTRAINT_FIELDS.get(constraint.name, NON_FIELD_ERRORS)
+        if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
+            message = model().unique_error_message(model, tuple(constraint.fields))
+        else:
+            message = constraint.get_violation_error_message()
+        raise ValidationError({field: [message]}) from error
+
+
+def _refused_constraint(model: type[models.Model], error: IntegrityError) -> Any:
+    """The constraint named by the database's error: PostgreSQL names it; SQLite names a check
+    constraint in its message and a unique one by its columns."""
+    named = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    text = str(error)
+    for constraint in model._meta.constraints:
+        if named == constraint.name or (named is None and constraint.name in text):
+            return constraint
+        if named is None and isinstance(constraint, models.UniqueConstraint):
+            columns = [model._meta.get_field(name).column for name in constraint.fields]
+            table = model._meta.db_table
+            if text.startswith("UNIQUE constraint failed") and all(
+                f"{table}.{column}" in text for column in columns
+            ):
+                return constraint
+    return None
 
 
 def _validate_constraints(instance: models.Model, errors: dict[str, list[Any]]) -> None:

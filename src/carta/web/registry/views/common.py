@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
@@ -40,12 +40,13 @@ def methods(*names: str) -> Callable[[ViewT], ViewT]:
 def patient_or_404(request: HttpRequest, pk: int, action: Action = "view") -> Patient:
     """The patient if the user may see it (else 404, ADR 0203), checked for ``action``:
     a patient the user sees but may not change is a 403 (``PermissionDenied``)."""
+    grants = access.grants(request.user)  # one query answers both questions (ADR 0287)
     try:
-        patient = selectors.get_patient(request.user, pk)
+        patient = selectors.patient_for(grants, pk)
     except Patient.DoesNotExist as missing:
         raise Http404 from missing
-    if action != "view":
-        access.require_record(request.user, patient, action)
+    if not grants.may(patient.center_id, action):
+        raise PermissionDenied(f"{action} not allowed on this record")
     return patient
 
 
