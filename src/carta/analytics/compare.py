@@ -77,6 +77,25 @@ class ProtocolComparison:
     dropped: int
 
 
+def default_arms(cohort: pl.DataFrame, column: str) -> tuple[str, str] | None:
+    """The two largest groups of ``column`` (reference = the larger; ties by name), or
+    ``None`` when the column is absent or has fewer than two groups: the arms a comparison
+    takes when the user names none (the report and the Analytics page)."""
+    if column not in cohort.columns:
+        return None
+    counts = (
+        cohort.select(pl.col(column).cast(pl.String))
+        .drop_nulls()
+        .group_by(column)
+        .len()
+        .sort(["len", column], descending=[True, False])
+    )
+    if counts.height < 2:
+        return None
+    first, second = counts[column].head(2).to_list()
+    return str(first), str(second)
+
+
 def compare_protocols(
     frame: pl.DataFrame,
     arm: str,

@@ -24,7 +24,7 @@ from carta.analytics.cohort import (
     group_column,
     time_column,
 )
-from carta.analytics.compare import TREATED, ProtocolComparison, compare_protocols
+from carta.analytics.compare import TREATED, ProtocolComparison, compare_protocols, default_arms
 from carta.analytics.plots import km_plot
 from carta.analytics.regression import (
     LogisticModel,
@@ -67,21 +67,6 @@ LOGISTIC_OUTCOMES = (
 
 
 # --- protocol comparison --------------------------------------------------------------------------
-
-
-def default_arms(cohort: pl.DataFrame, column: str) -> tuple[str, str] | None:
-    """The two largest groups of ``column`` (reference = the larger; ties by name), or None."""
-    counts = (
-        cohort.select(pl.col(column).cast(pl.String))
-        .drop_nulls()
-        .group_by(column)
-        .len()
-        .sort(["len", column], descending=[True, False])
-    )
-    if counts.height < 2:
-        return None
-    first, second = counts[column].head(2).to_list()
-    return str(first), str(second)
 
 
 def compare_section(

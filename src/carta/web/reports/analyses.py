@@ -25,7 +25,7 @@ from carta.analytics.cohort import (
     describe,
     group_column,
 )
-from carta.analytics.compare import ProtocolComparison, compare_protocols
+from carta.analytics.compare import ProtocolComparison, compare_protocols, default_arms
 from carta.analytics.competing import CumulativeIncidence, cumulative_incidence, gray_test
 from carta.analytics.competing import incidence_by_grade as grade_table
 from carta.analytics.regression import (
@@ -469,23 +469,6 @@ def _values_by_group(data: pl.DataFrame, column: str, group: str | None) -> dict
 
 
 # --- protocol comparison ----------------------------------------------------------------------
-
-
-def default_arms(cohort: pl.DataFrame, column: str) -> tuple[str, str] | None:
-    """The two largest groups of ``column`` (reference = the larger), or ``None``."""
-    if column not in cohort.columns:
-        return None
-    counts = (
-        cohort.select(pl.col(column).cast(pl.String))
-        .drop_nulls()
-        .group_by(column)
-        .len()
-        .sort(["len", column], descending=[True, False])
-    )
-    if counts.height < 2:
-        return None
-    first, second = counts[column].head(2).to_list()
-    return str(first), str(second)
 
 
 def arm_levels(cohort: pl.DataFrame, column: str) -> list[str]:
