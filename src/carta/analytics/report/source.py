@@ -2,14 +2,15 @@
 
 From a folder the report wants more than :func:`carta.analytics.cohort.read_cohort` gives by
 default: the toxicity columns (its ``patient_days/`` graded, when present), the baseline
-laboratory values for the risk scores (per marker, the first value recorded on or before day
-0) and whether the data are synthetic (``manifest.json`` of :mod:`carta.synth`, or the tables'
+laboratory values for the risk scores (per marker, the latest value before lymphodepletion,
+as the patient page chooses it: ADR 0237) and whether the data are synthetic (``manifest.json`` of :mod:`carta.synth`, or the tables'
 ``synthetic`` column, which the joined cohort drops).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,10 +70,34 @@ def read_report_data(path: str | Path) -> ReportData:
     return ReportData(cohort, _export_synthetic(source), first_day)
 
 
+# ADR 0237: a baseline lab is the latest value before the infusion and, when lymphodepletion
+# is recorded, on or before its first day (as the patient page's baseline scores choose it).
+LATEST_BASELINE_DAY = -1
+LD_FIRST_DAY = "ld_first_day"
+
+
+def latest_baseline_labs(days: pl.DataFrame, markers: Mapping[str, str]) -> pl.DataFrame:
+    """Per patient, each lab's latest value in the baseline window (ADR 0237) as
+    ``baseline_<marker>`` columns. ``days`` has ``patient_id``, ``day``, ``ld_first_day``
+    (null when no lymphodepletion is recorded) and the lab columns, ``markers`` maps each lab
+    column to the marker name the analytics use."""
+    cutoff = pl.min_horizontal(pl.col(LD_FIRST_DAY), pl.lit(LATEST_BASELINE_DAY))
+    return (
+        days.filter(pl.col("day") <= cutoff.fill_null(LATEST_BASELINE_DAY))
+        .sort("patient_id", "day")
+        .group_by("patient_id", maintain_order=True)
+        .agg(
+            pl.col(field).drop_nulls().last().alias(BASELINE_PREFIX + marker)
+            for field, marker in markers.items()
+        )
+    )
+
+
 def baseline_labs(folder: Path) -> tuple[pl.DataFrame | None, int | None]:
-    """Per patient and marker, the first value recorded on or before day 0 (the infusion),
-    as ``baseline_<marker>`` columns; and the first day of the records. ``(None, None)`` when
-    the patient-days hold none of the markers."""
+    """Per patient and marker, the baseline value of :func:`latest_baseline_labs` from an
+    export's ``patient_days/`` (lymphodepletion's first day from ``infusions/``, when it
+    holds ``ld_start_date``), as ``baseline_<marker>`` columns; and the first day of the
+    records. ``(None, None)`` when the patient-days hold none of the markers."""
     parts = sorted(folder.glob("*.parquet"))
     available = [name for name in BASELINE_LABS if name in pl.read_parquet_schema(parts[0])]
     if not available:
@@ -80,16 +105,43 @@ def baseline_labs(folder: Path) -> tuple[pl.DataFrame | None, int | None]:
     days = (
         pl.scan_parquet(parts)
         .select("patient_id", "day", *available)
-        .filter(pl.col("day") <= 0)
-        .sort("patient_id", "day")
+        .filter(pl.col("day") <= LATEST_BASELINE_DAY)
         .collect()
+    )
+    ld_first_days = _ld_first_days(folder.parent / "infusions")
+    days = days.join(
+        ld_first_days.with_columns(pl.col("patient_id").cast(days.schema["patient_id"])),
+        on="patient_id",
+        how="left",
     )
     if days.height == 0:
         return None, None
-    labs = days.group_by("patient_id", maintain_order=True).agg(
-        pl.col(name).drop_nulls().first().alias(BASELINE_PREFIX + name) for name in available
-    )
+    labs = latest_baseline_labs(days, {name: name for name in available})
     return labs, int(days["day"].min())  # type: ignore[arg-type]
+
+
+def _ld_first_days(folder: Path) -> pl.DataFrame:
+    """Each patient's lymphodepletion start, in days from the first infusion (null when the
+    export does not record it)."""
+    empty = pl.DataFrame(schema={"patient_id": pl.Int64, LD_FIRST_DAY: pl.Int64})
+    parts = sorted(folder.glob("*.parquet"))
+    needed = {"patient_id", "infusion_date", "ld_start_date"}
+    if not parts or not needed <= set(pl.read_parquet_schema(parts[0])):
+        return empty
+    return (
+        pl.scan_parquet(parts)
+        .select(*sorted(needed))
+        .sort("patient_id", "infusion_date")
+        .unique("patient_id", keep="first", maintain_order=True)
+        .select(
+            "patient_id",
+            (pl.col("ld_start_date") - pl.col("infusion_date"))
+            .dt.total_days()
+            .cast(pl.Int64)
+            .alias(LD_FIRST_DAY),
+        )
+        .collect()
+    )
 
 
 def _export_synthetic(folder: Path) -> bool:

@@ -168,9 +168,10 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "（未记录淋巴细胞清除时为第 0 天前）的最近一次数值",
     },
     "risk_source_days": {
-        ENGLISH: "the first value of each marker recorded from day {first} to day 0 in "
-        "patient_days/",
-        CHINESE: "patient_days/ 中第 {first} 天至第 0 天之间每项指标首次记录的值",
+        ENGLISH: "the latest value of each marker in patient_days/ (from day {first}) before "
+        "lymphodepletion, or before day 0 when none is recorded",
+        CHINESE: "patient_days/（自第 {first} 天起）中每项指标在淋巴细胞清除前"
+        "（未记录淋巴细胞清除时为第 0 天前）的最近一次数值",
     },
     "risk_hematotox": {ENGLISH: "CAR-HEMATOTOX", CHINESE: "CAR-HEMATOTOX"},
     "risk_hematotox_low": {ENGLISH: "low risk (0-1), n (%)", CHINESE: "低危（0-1 分），n (%)"},

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from carta.analytics.report import ReportData, build_report, render_html
-from carta.analytics.report.source import BASELINE_PREFIX
+from carta.analytics.report.source import LD_FIRST_DAY, latest_baseline_labs
 from carta.web.accounts.models import Center
 from carta.web.registry.adapters import BASELINE_LABS
 from carta.web.registry.models import DailyAssessment, Lymphodepletion
@@ -91,19 +91,9 @@ def baseline_labs(centers: Sequence[Center]) -> pl.DataFrame:
         .values_list("patient_id", "first_day")
     )
     first_days = pl.DataFrame(
-        list(starts), schema={"patient_id": pl.Int64, "ld_first_day": pl.Int64}, orient="row"
+        list(starts), schema={"patient_id": pl.Int64, LD_FIRST_DAY: pl.Int64}, orient="row"
     ).unique("patient_id", keep="first", maintain_order=True)  # the patient page's first one
-    cutoff = pl.min_horizontal(pl.col("ld_first_day"), pl.lit(-1)).fill_null(-1)
-    return (
-        days.join(first_days, on="patient_id", how="left")
-        .filter(pl.col("day") <= cutoff)
-        .sort("patient_id", "day")
-        .group_by("patient_id", maintain_order=True)
-        .agg(
-            pl.col(field).drop_nulls().last().alias(BASELINE_PREFIX + marker)
-            for field, marker in BASELINE_LABS.items()
-        )
-    )
+    return latest_baseline_labs(days.join(first_days, on="patient_id", how="left"), BASELINE_LABS)
 
 
 def with_baseline_labs(cohort: pl.DataFrame, centers: Sequence[Center]) -> pl.DataFrame:
