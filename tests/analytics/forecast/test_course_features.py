@@ -1,18 +1,26 @@
 """The per-course feature path (the patient page's) gives exactly the batch builder's features,
-and ``predict`` exactly the same forecasts with it."""
+and ``predict`` exactly the same forecasts with it; so does the path from a course's rows
+(``features_for_rows``, ADR 0288)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 from carta.analytics.forecast import columns as c
 from carta.analytics.forecast import course_features, models
-from carta.analytics.forecast.course_features import features_for_courses
-from carta.analytics.forecast.features import FeatureSet, build_features
+from carta.analytics.forecast.course_features import features_for_courses, features_for_rows
+from carta.analytics.forecast.features import (
+    CARRIED_FORWARD,
+    MISSING_INPUTS,
+    FeatureSet,
+    build_features,
+)
 from carta.analytics.forecast.models import predict
 from tests.analytics.forecast.helpers import days, ridge_model, synthetic_frame
 
@@ -80,6 +88,66 @@ def test_edge_cases_match_the_batch_builder(no_fallback: None) -> None:
     for case in (frame, twice, frame.reverse()):
         categories = {c.DISEASE: ("lbcl", "fl"), c.PRODUCT_CODE: ()}
         _assert_same(features_for_courses(case, categories), build_features(case, categories))
+
+
+def _assert_rows_same(
+    rows: Sequence[Mapping[str, Any]], categories: Mapping[str, Sequence[str]] | None
+) -> None:
+    """``features_for_rows`` of the rows against the batch builder on their frame."""
+    batch = build_features(pl.DataFrame(list(rows)), categories)
+    fast = features_for_rows(rows, categories)
+    assert fast is not None, "the rows went to the frame path"
+    assert tuple(fast.columns) == batch.columns
+    assert dict(fast.categories) == dict(batch.categories)
+    assert list(fast.days) == batch.frame[c.DAY].to_list()
+    expected = batch.matrix().to_numpy().astype(np.float64)  # null -> NaN, no valid NaN here
+    assert np.array_equal(fast.matrix(batch.columns), expected, equal_nan=True)
+    assert fast.matrix(batch.columns).flags.f_contiguous
+    assert fast.missing == batch.frame[MISSING_INPUTS].to_list()
+    assert fast.carried == batch.frame[CARRIED_FORWARD].to_list()
+    absent = fast.matrix(["not_a_feature", batch.columns[0]])
+    assert np.isnan(absent[:, 0]).all()
+    assert np.array_equal(absent[:, 1], expected[:, 0], equal_nan=True)
+
+
+def test_each_synthetic_patients_rows_match_the_batch_builder() -> None:
+    categories = ridge_model().categories
+    for patient in _patients():
+        rows = patient.to_dicts()
+        _assert_rows_same(rows, categories)
+        _assert_rows_same(rows, None)
+        _assert_rows_same(rows[::-1], categories)
+
+
+def test_edge_case_rows_match_the_batch_builder() -> None:
+    """Late values, a baseline of 0, a level never seen, a CRS summary, an unsorted course."""
+    frame = days(
+        "A",
+        {
+            c.TEMPERATURE_C: [None, 38.5, None, 37, 40.1, None],  # an int among floats
+            c.CRP_MG_DL: [None, None, None, None, None, 3.0],
+            c.FERRITIN_NG_ML: [None, 0.0, None, 1e6, None, None],
+            c.BASELINE_EASIX: [None, 0.0, None, 4.0, None, None],
+            c.BASELINE_M_EASIX: [None, None, 0.37, None, None, None],
+            c.AGE_YEARS: [None, None, 61, None, None, None],
+            c.DISEASE: [None, "lbcl", None, None, "mm", None],
+            c.PRODUCT_CODE: [None, "tisa-cel", None, None, None, "other"],
+            c.RECORDED_ICANS_GRADE: [0, None, 2, None, 1, None],
+            c.RECORDED_CRS_GRADE: [None, None, None, 1, None, 3],
+            c.TOCILIZUMAB_GIVEN: [False, None, True, False, None, False],
+            c.CRS_PEAK_GRADE: [3, 3, 3, 3, 3, 3],
+            c.CRS_ONSET_DAY: [0, 0, 0, 0, 0, 0],
+            c.CRS_PEAK_DAY: [2, 2, 2, 2, 2, 2],
+        },
+        first_day=-2,
+    )
+    rows = frame.to_dicts()
+    rows[3][c.TEMPERATURE_C] = 37  # a Python int, as an integer column would give
+    no_crs = [{**row, c.CRS_PEAK_GRADE: 0} for row in rows]
+    onset_only = [{**row, c.CRS_PEAK_DAY: None, c.CRS_ONSET_DAY: 1} for row in rows]
+    for case in (rows, rows[::-1], no_crs, onset_only):
+        _assert_rows_same(case, {c.DISEASE: ("lbcl", "fl"), c.PRODUCT_CODE: ()})
+        _assert_rows_same(case, None)
 
 
 def test_a_nan_slope_goes_to_the_batch_builder_and_still_matches() -> None:

@@ -136,6 +136,184 @@ def test_the_panel_matches_the_model_run_on_the_same_rows(
     assert shown.targets[0].probability == pytest.approx(expected["p_icans_5d"])
 
 
+def _course(patient: Any, disease: str | None = "lbcl") -> forecasting.Course:
+    infusion = patient.infusions.order_by("number").last()
+    return forecasting.course_of(
+        patient,
+        infusion,
+        list(patient.assessments.all()),
+        list(patient.treatments.all()),
+        disease,
+        -5,
+    )
+
+
+def _assert_same_forecast(
+    shown: forecasting.PatientForecast | None, expected: forecasting.PatientForecast
+) -> None:
+    assert shown is not None
+    assert (shown.key, shown.day, shown.missing, shown.version) == (
+        expected.key,
+        expected.day,
+        expected.missing,
+        expected.version,
+    )
+    assert [t.target for t in shown.targets] == [t.target for t in expected.targets]
+    for mine, theirs in zip(shown.targets, expected.targets, strict=True):
+        assert mine.label == theirs.label
+        assert mine.probability == pytest.approx(theirs.probability, rel=1e-12, abs=0.0)
+        assert [day for day, _p in mine.trend] == [day for day, _p in theirs.trend]
+        for (_d, p), (_e, q) in zip(mine.trend, theirs.trend, strict=True):
+            assert p == pytest.approx(q, rel=1e-12, abs=0.0)
+        assert mine.factors == theirs.factors  # the same inputs, labels and rounded values
+
+
+def test_the_page_path_forecasts_as_the_frame_path(
+    with_model: Path,
+    network: Network,
+    make_patient: Callable[..., Any],
+    graded_patient: Any,
+) -> None:
+    """``forecast_course`` (the page's, without frames, ADR 0288) shows exactly what
+    ``forecast_courses`` shows for the same course."""
+    recent = _recent_patient(network, make_patient, network.coordinator, network.beijing, "BJ-R")
+    record_day(network, recent, 4, temperature_c=40.1, ice_score=6, recorded_icans_grade=2)
+    model = forecasting.current_model().model
+    assert model is not None
+    for patient, disease in ((graded_patient, "lbcl"), (recent, "lbcl"), (recent, None)):
+        course = _course(patient, disease)
+        (expected,) = forecasting.forecast_courses(model, [course])
+        _assert_same_forecast(forecasting.forecast_course(model, course), expected)
+
+
+def test_a_course_the_page_path_cannot_read_takes_the_frame_path(
+    with_model: Path, graded_patient: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from decimal import Decimal
+
+    model = forecasting.current_model().model
+    assert model is not None
+    course = _course(graded_patient)
+    (expected,) = forecasting.forecast_courses(model, [course])
+    rows = forecasting.course_rows(course)
+
+    def decimal_rows(course: forecasting.Course) -> list[dict[str, Any]]:
+        return [{**row, "age_years": Decimal(row["age_years"])} for row in rows]
+
+    monkeypatch.setattr(forecasting, "course_rows", decimal_rows)
+    _assert_same_forecast(forecasting.forecast_course(model, course), expected)
+
+
+def _reference_trend_svg(targets: Any) -> Any:
+    """``forecast_plot.trend_svg`` as written before ADR 0288 (every dot through
+    ``format_html``): the faster one must give the very same markup."""
+    from django.utils.html import format_html, format_html_join
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext as _
+
+    from carta.web.registry import forecast_plot as fp
+
+    days = [day for target in targets for day, _p in target.trend]
+    if not days:
+        return mark_safe("")
+    first, last = min(days), max(days)
+    parts = [
+        format_html(
+            '<line class="fc-grid" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#ddd"/>'
+            '<text class="fc-tick" x="{}" y="{}" text-anchor="end" font-size="10" '
+            'fill="#666">{}%</text>',
+            fp.LEFT,
+            fp.WIDTH - fp.RIGHT,
+            fp._y(tick),
+            fp._y(tick),
+            fp.LEFT - 4,
+            f"{float(fp._y(tick)) + 3:.1f}",
+            int(tick * 100),
+        )
+        for tick in fp.Y_TICKS
+    ]
+    for day in sorted({first, last}):
+        parts.append(
+            format_html(
+                '<text class="fc-tick" x="{}" y="{}" text-anchor="{}" font-size="10" '
+                'fill="#666">{}</text>',
+                fp._x(day, first, last),
+                fp.HEIGHT - 5,
+                "end" if day == last and day != first else "start",
+                _("day %(day)s") % {"day": day},
+            )
+        )
+    for target in targets:
+        if not target.trend:
+            continue
+        points = " ".join(f"{fp._x(d, first, last)},{fp._y(p)}" for d, p in target.trend)
+        dots = format_html_join(
+            "",
+            '<circle cx="{}" cy="{}" r="2"><title>{}</title></circle>',
+            (
+                (
+                    fp._x(d, first, last),
+                    fp._y(p),
+                    f"{target.label}, {_('day')} {d}: {100 * p:.0f}%",
+                )
+                for d, p in target.trend
+            ),
+        )
+        parts.append(
+            format_html(
+                '<g class="{}" stroke="{}" fill="{}"><title>{}</title>'
+                '<polyline points="{}" fill="none" stroke-width="2" stroke-dasharray="{}"/>{}</g>',
+                fp.LINE_CSS.get(target.target, ""),
+                fp.LINE_COLOURS.get(target.target, "#333"),
+                fp.LINE_COLOURS.get(target.target, "#333"),
+                target.label,
+                points,
+                fp.DASHES.get(target.target, ""),
+                dots,
+            )
+        )
+    return format_html(
+        '<svg class="forecast-trend" viewBox="0 0 {} {}" width="{}" height="{}" '
+        'style="max-width:100%;height:auto" role="img" aria-label="{}">{}</svg>',
+        fp.WIDTH,
+        fp.HEIGHT,
+        fp.WIDTH,
+        fp.HEIGHT,
+        _("Forecast trend by day since infusion"),
+        mark_safe("".join(parts)),
+    )
+
+
+def test_the_trend_svg_is_the_markup_it_always_was(chinese_catalogue: None) -> None:
+    from django.utils import translation
+
+    from carta.web.registry.forecast_plot import trend_svg
+
+    cases = [
+        [
+            forecasting.TargetForecast(
+                "icans_5d",
+                "ICANS <any> & \"all\" 'grades'",
+                0.2,
+                [(0, 0.0), (3, 0.123456), (9, 1.0)],
+            ),
+            forecasting.TargetForecast("crs2_5d", "CRS ≥ 2", None, []),
+            forecasting.TargetForecast("other", "x", 0.5, [(1, 0.5049), (2, 0.995)]),
+        ],
+        [forecasting.TargetForecast("severe_icans_5d", "one day", 0.3, [(4, 0.3)])],
+        [forecasting.TargetForecast("icans_5d", "none", None, [])],
+    ]
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            for targets in cases:
+                assert str(trend_svg(targets)) == str(_reference_trend_svg(targets))
+    with translation.override("en"):
+        english = str(trend_svg(cases[0]))
+    assert "&lt;any&gt; &amp; &quot;all&quot; &#x27;grades&#x27;, day 3: 12%" in english
+    with translation.override("zh-hans"):
+        assert str(trend_svg(cases[0])) != english  # the translated words are in it
+
+
 def test_without_a_model_the_panel_says_how_to_train_one(
     without_model: Path, client_for: Callable[[str], Client], graded_patient: Any
 ) -> None:

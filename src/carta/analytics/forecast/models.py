@@ -20,6 +20,12 @@ Contributions (``explain``): for the logistic model, coefficient x standardised 
 over the features of each input (exact on the log-odds scale, relative to the training mean);
 for gradient boosting, an occlusion approximation - the change in log-odds when the features of
 one input are set to their training medians (ADR 0409). Neither is causal.
+
+One course (the patient page, :func:`predict_course`, ADR 0288) skips the frames: its features
+come from the rows (:func:`.course_features.features_for_rows`) and each target model is read
+through a compact evaluator made once per process from the fitted scikit-learn objects
+(:class:`CompactModel`: the same numpy operations scikit-learn runs, without its per-call
+validation), used only after it gave scikit-learn's own answers on check rows.
 """
 
 from __future__ import annotations
@@ -27,7 +33,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import math
 import platform
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -35,6 +44,7 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
+from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
@@ -46,7 +56,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from carta.analytics.forecast import columns as c
-from carta.analytics.forecast.course_features import features_for_courses
+from carta.analytics.forecast.course_features import features_for_courses, features_for_rows
 from carta.analytics.forecast.features import (
     CARRIED_FORWARD,
     MISSING_INPUTS,
@@ -567,10 +577,18 @@ def _top_factors(
     fitted: TargetModel, x: FloatArray, after: NDArray[np.bool_], top: int
 ) -> list[list[str] | None]:
     inputs, values = fitted._contributions(x)  # already within predict's thread limit
+    return _factor_lists(inputs, values, after, top)
+
+
+def _factor_lists(
+    inputs: Sequence[str], values: FloatArray, after: NDArray[np.bool_], top: int
+) -> list[list[str] | None]:
+    """Each row's ``top`` inputs by absolute contribution, ``"crp_mg_dL +0.84"`` (none before
+    infusion)."""
     order = np.argsort(-np.abs(values), axis=1)[:, :top]
     return [
         [f"{inputs[j]} {values[i, j]:+.2f}" for j in order[i]] if after[i] else None
-        for i in range(x.shape[0])
+        for i in range(values.shape[0])
     ]
 
 
@@ -608,3 +626,257 @@ def _explain(model: ForecastModel, frame: pl.DataFrame, top: int | None) -> pl.D
         parts.append(long if top is None else long.filter(pl.col("rank") <= top))
     result = keys.join(pl.concat(parts), on="_row").filter(pl.col(c.DAY) >= 0)
     return result.sort("_row", "target", "rank").drop("_row")
+
+
+# --- one course without frames (the patient page, ADR 0288) -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CourseForecast:
+    """:func:`predict`'s rows for one course as plain lists, in the order of the rows given:
+    ``after[i]`` is ``forecast_status == "ok"``, ``probabilities[target][i]`` is ``None``
+    before infusion, ``missing`` and ``carried`` are ``predict``'s lists; the factors of a row
+    are formatted when asked for (:meth:`factors`: the page shows one day's)."""
+
+    patient_id: str
+    days: list[int]
+    after: list[bool]
+    probabilities: dict[str, list[float | None]]
+    missing: list[list[str]]
+    carried: list[list[str]]
+    contributions: dict[str, tuple[tuple[str, ...], FloatArray]]
+    top: int
+    version: str
+
+    def factors(self, target: str, row: int) -> list[str] | None:
+        """``predict``'s ``factors_<target>`` of one row."""
+        if not self.after[row]:
+            return None
+        inputs, values = self.contributions[target]
+        # The same per-row argsort as predict's over every row (each row is sorted alone).
+        return _factor_lists(inputs, values[row : row + 1], np.ones(1, dtype=np.bool_), self.top)[0]
+
+
+def predict_course(
+    model: ForecastModel, rows: Sequence[Mapping[str, Any]], *, top: int = TOP_FACTORS
+) -> CourseForecast | None:
+    """:func:`predict` of one course given as canonical rows (one dict per day, see
+    :func:`.course_features.features_for_rows`), without building a frame.
+
+    ``None`` when the rows need the frame path (an unusual value): call :func:`predict` on
+    their canonical frame then. Equal to ``predict`` of that frame, row for row
+    (``tests/analytics/forecast/test_course_forecast.py``).
+    """
+    features = features_for_rows(rows, model.categories)
+    if features is None:
+        return None
+    after = np.asarray(features.days) >= 0
+    probabilities: dict[str, list[float | None]] = {}
+    contributions: dict[str, tuple[tuple[str, ...], FloatArray]] = {}
+    with _one_thread():
+        for target, fitted in model.targets.items():
+            probability, inputs, values = _evaluate(fitted, features.matrix(fitted.columns))
+            probabilities[target] = [
+                None if not ok or math.isnan(p) else p
+                for p, ok in zip(probability.tolist(), after.tolist(), strict=True)
+            ]
+            contributions[target] = (inputs, values)
+    used = set(model.inputs)
+    return CourseForecast(
+        patient_id=str(rows[0][c.PATIENT_ID]),
+        days=list(features.days),
+        after=after.tolist(),
+        probabilities=probabilities,
+        missing=[[name for name in names if name in used] for names in features.missing],
+        carried=[[name for name in names if name in used] for names in features.carried],
+        contributions=contributions,
+        top=top,
+        version=model.version,
+    )
+
+
+def _evaluate(fitted: TargetModel, x: FloatArray) -> tuple[FloatArray, tuple[str, ...], FloatArray]:
+    """Probabilities and contributions of ``x``'s rows, by the compact model when there is one
+    (within the caller's thread limit)."""
+    compact = compact_model(fitted)
+    if compact is not None:
+        return compact.evaluate(x)
+    return (fitted.probability(x), *fitted._contributions(x))
+
+
+class Unsupported(Exception):
+    """The fitted objects are not the ones :class:`CompactModel` knows how to read."""
+
+
+class CompactModel:
+    """A target model's calibrated probability and contributions, computed with the numpy
+    operations scikit-learn runs for the pipelines :class:`Candidate` builds, on the fitted
+    attributes read once - without scikit-learn's checks on every call (most of the cost for a
+    few rows).
+
+    Only the calibration :func:`fit_target` makes is read: one calibrated classifier
+    (``ensemble=False``) with a sigmoid calibrator, ``CalibratedClassifierCV.predict_proba``
+    then being ``expit(-(a * decision + b))`` exactly. The logistic pipeline: the imputer's
+    medians where a value is missing, ``(x - mean) / scale``, ``x @ coef.T + intercept`` on the
+    same column-major layout (a matrix product's rounding follows it), the contributions as
+    ``TargetModel._contributions`` computes them. Gradient boosting keeps scikit-learn's tree
+    traversal, but scores the rows and every occluded copy in one call instead of one per
+    input (each row's score depends on that row alone).
+    """
+
+    def __init__(self, fitted: TargetModel) -> None:
+        self.inputs = fitted.inputs
+        self.index = {
+            name: [i for i, column in enumerate(fitted.columns) if input_of(column) == name]
+            for name in self.inputs
+        }
+        self.a, self.b = _sigmoid(fitted)
+        self.reference = fitted.reference
+        self.base = fitted.base()
+        self.logistic = fitted.candidate.kind == "logistic"
+        if self.logistic:
+            self._read_logistic(self.base)
+        elif fitted.candidate.kind != "boosting" or not _is_boosting(self.base):
+            raise Unsupported(f"a {fitted.candidate.kind} pipeline of another shape")
+
+    def _read_logistic(self, base: Pipeline) -> None:
+        steps = [step for _, step in base.steps]
+        if [type(step) for step in steps] != [SimpleImputer, StandardScaler, LogisticRegression]:
+            raise Unsupported("not an imputer, scaler and logistic regression")
+        imputer, scaler, logistic = steps
+        missing = imputer.missing_values
+        if not (isinstance(missing, float) and math.isnan(missing)):
+            raise Unsupported("the imputer does not read NaN as missing")
+        if imputer.add_indicator or not imputer.keep_empty_features:
+            raise Unsupported("the imputer adds or drops columns")
+        if not (scaler.with_mean and scaler.with_std) or scaler.scale_ is None:
+            raise Unsupported("the scaler does not centre and scale")
+        if logistic.coef_.shape[0] != 1 or len(logistic.classes_) != 2:
+            raise Unsupported("not a binary logistic regression")
+        self.statistics = np.asarray(imputer.statistics_, dtype=np.float64)
+        self.mean = scaler.mean_
+        self.scale = scaler.scale_
+        self.coef = logistic.coef_
+        self.intercept = logistic.intercept_
+
+    def evaluate(self, x: FloatArray) -> tuple[FloatArray, tuple[str, ...], FloatArray]:
+        """The calibrated probability of each row, the inputs and their contributions."""
+        if self.logistic:
+            decision, values = self._logistic(x)
+        else:
+            decision, values = self._boosting(x)
+        probability = expit(-(self.a * decision + self.b))
+        return np.asarray(probability, dtype=np.float64), self.inputs, values
+
+    def _logistic(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        scaled = np.array(x, dtype=np.float64, copy=True)  # keeps x's layout, as check_array
+        missing = np.isnan(scaled)
+        scaled[missing] = np.broadcast_to(self.statistics, scaled.shape)[missing]
+        scaled -= self.mean
+        scaled /= self.scale
+        decision = (scaled @ self.coef.T + self.intercept).reshape(-1)
+        per_feature = scaled * self.coef[0]
+        values = np.column_stack(
+            [per_feature[:, self.index[name]].sum(axis=1) for name in self.inputs]
+        )
+        return decision, values
+
+    def _boosting(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        rows = x.shape[0]
+        copies = [x]
+        for name in self.inputs:
+            occluded = x.copy()
+            occluded[:, self.index[name]] = self.reference[self.index[name]]
+            copies.append(occluded)
+        scores = np.asarray(self.base.decision_function(np.concatenate(copies)))
+        full = scores[:rows]
+        values = np.empty((rows, len(self.inputs)), dtype=np.float64)
+        for position in range(len(self.inputs)):
+            start = (position + 1) * rows
+            values[:, position] = full - scores[start : start + rows]
+        return full, values
+
+
+def _sigmoid(fitted: TargetModel) -> tuple[Any, Any]:
+    """The one sigmoid calibrator's ``a`` and ``b`` (as fitted: their type is part of the
+    arithmetic)."""
+    calibrated = fitted.calibrated
+    folds = calibrated.calibrated_classifiers_
+    if len(folds) != 1 or len(calibrated.classes_) != 2:
+        raise Unsupported("not one binary calibrated classifier")
+    fold = folds[0]
+    if fold.method != "sigmoid" or len(fold.calibrators) != 1:
+        raise Unsupported("not a sigmoid calibration")
+    calibrator = fold.calibrators[0]
+    if type(calibrator).__name__ != "_SigmoidCalibration":
+        raise Unsupported("not scikit-learn's sigmoid calibrator")
+    if fold.estimator is not fitted.base():
+        raise Unsupported("the calibrated estimator is not the explained one")
+    return calibrator.a_, calibrator.b_
+
+
+def _is_boosting(base: Pipeline) -> bool:
+    model = base.steps[-1][1]
+    return (
+        len(base.steps) == 1
+        and type(model) is HistGradientBoostingClassifier
+        and model.n_trees_per_iteration_ == 1
+    )
+
+
+_compact: weakref.WeakKeyDictionary[CalibratedClassifierCV, CompactModel | None] = (
+    weakref.WeakKeyDictionary()
+)
+_compact_lock = threading.Lock()
+
+
+def compact_model(fitted: TargetModel) -> CompactModel | None:
+    """The target model's :class:`CompactModel`, made once per process, or ``None`` (use
+    scikit-learn) when the fitted objects are of another kind or it did not give
+    scikit-learn's own results on the check rows (:func:`_agrees`)."""
+    with _compact_lock:
+        if fitted.calibrated in _compact:
+            return _compact[fitted.calibrated]
+    try:
+        compact: CompactModel | None = CompactModel(fitted)
+    except (Unsupported, AttributeError, TypeError, ValueError):
+        compact = None
+    if compact is not None and not _agrees(compact, fitted):
+        compact = None
+    with _compact_lock:
+        _compact[fitted.calibrated] = compact
+    return compact
+
+
+def check_rows(fitted: TargetModel) -> FloatArray:
+    """Rows to compare the compact model with scikit-learn on: the training medians, nothing
+    known, every value 0, shifted and scaled medians and every other value missing."""
+    reference = np.asarray(fitted.reference, dtype=np.float64)
+    alternate = np.where(np.arange(reference.size) % 2 == 0, np.nan, reference + 0.5)
+    rows = [
+        reference,
+        np.full_like(reference, np.nan),
+        np.zeros_like(reference),
+        reference + 1.0,
+        reference * 2.0 - 3.0,
+        alternate,
+    ]
+    return np.asfortranarray(np.vstack(rows))
+
+
+def _agrees(compact: CompactModel, fitted: TargetModel) -> bool:
+    """Probabilities equal to 1e-12 (relative) and contributions equal exactly (the factors'
+    rounding to two decimals must not move) on :func:`check_rows`."""
+    x = check_rows(fitted)
+    try:
+        probability, inputs, values = compact.evaluate(x)
+    except (ValueError, TypeError, IndexError):
+        return False
+    with _one_thread():
+        expected = fitted.probability(x)
+        expected_inputs, expected_values = fitted._contributions(x)
+    return (
+        inputs == expected_inputs
+        and np.allclose(probability, expected, rtol=1e-12, atol=0.0)
+        and np.array_equal(values, expected_values)
+    )

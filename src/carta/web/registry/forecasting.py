@@ -39,7 +39,7 @@ from carta.web.registry import adapters
 if TYPE_CHECKING:
     import polars as pl
 
-    from carta.analytics.forecast.models import ForecastModel
+    from carta.analytics.forecast.models import CourseForecast, ForecastModel
 
 LOG = logging.getLogger(__name__)
 MODEL_ENV = "CARTA_FORECAST_MODEL"
@@ -380,6 +380,57 @@ def forecast_courses(model: ForecastModel, courses: Sequence[Course]) -> list[Pa
     return result
 
 
+def forecast_course(model: ForecastModel, course: Course) -> PatientForecast | None:
+    """:func:`forecast_courses` of one course (the patient page's): the same forecast, from the
+    course's rows straight to the model without frames (``predict_course``, ADR 0288); rows
+    that need the frame path take it."""
+    from carta.analytics.forecast.models import predict_course
+
+    rows = course_rows(course)
+    if not rows:
+        return None
+    predicted = predict_course(model, rows, top=TOP_FACTORS)
+    if predicted is None:
+        forecasts = forecast_courses(model, [course])
+        return forecasts[0] if forecasts else None
+    return _latest(predicted)
+
+
+def _latest(predicted: CourseForecast) -> PatientForecast | None:
+    """The latest day from day 0 of one course's forecast, as :func:`forecast_courses` shows
+    it."""
+    shown = sorted(
+        (day, row)
+        for row, (day, ok) in enumerate(zip(predicted.days, predicted.after, strict=True))
+        if ok
+    )
+    if not shown:
+        return None
+    today = shown[-1][1]
+    targets = []
+    for target in TARGETS:
+        probabilities = predicted.probabilities.get(target)
+        if probabilities is None:
+            continue
+        trend = [(day, probabilities[row]) for day, row in shown]
+        targets.append(
+            TargetForecast(
+                target=target,
+                label=str(TARGET_LABELS[target]),
+                probability=probabilities[today],
+                trend=[(day, p) for day, p in trend if p is not None],
+                factors=_factors(predicted.factors(target, today)),
+            )
+        )
+    return PatientForecast(
+        key=predicted.patient_id,
+        day=predicted.days[today],
+        targets=targets,
+        missing=_labels(predicted.missing[today]),
+        version=predicted.version,
+    )
+
+
 def _factors(listed: Sequence[str] | None) -> list[Factor]:
     """``predict``'s ``"crp_mg_dL +0.84"`` entries (largest first) as labelled factors."""
     factors = []
@@ -449,12 +500,12 @@ def patient_panel(
     course = course_of(
         patient, infusions[-1], assessments, treatments, disease, lymphodepletion_first_day
     )
-    forecasts = forecast_courses(loaded.model, [course])
-    if not forecasts:
+    forecast = forecast_course(loaded.model, course)
+    if forecast is None:
         return Panel(True)
     from carta.web.registry.forecast_plot import trend_svg
 
-    return Panel(True, forecasts[0], trend_svg=trend_svg(forecasts[0].targets))
+    return Panel(True, forecast, trend_svg=trend_svg(forecast.targets))
 
 
 # --- the center view ---------------------------------------------------------------------------
