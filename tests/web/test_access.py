@@ -242,3 +242,85 @@ def test_grants_agree_with_can_and_restrict(network: Network, persona: str) -> N
                 action,
                 center.code,
             )
+
+
+# --- grants kept for one request (ADR 0290) ----------------------------------------------------
+
+
+def test_grants_are_read_once_per_request_scope(
+    network: Network, django_assert_num_queries: Any
+) -> None:
+    with access.request_scope():
+        with django_assert_num_queries(1):
+            first = access.grants(network.coordinator)
+            second = access.grants(network.coordinator)
+        assert first is second
+    with django_assert_num_queries(1):  # outside a request every call reads anew
+        access.grants(network.coordinator)
+
+
+def test_a_membership_change_during_the_request_is_seen(network: Network, patient: Patient) -> None:
+    from carta.web.accounts.models import Membership
+    from carta.web.accounts.roles import Role
+
+    with access.request_scope():
+        assert not access.grants(network.other_coordinator).may(network.beijing.pk, "change")
+        Membership.objects.create(
+            user=network.other_coordinator, center=network.beijing, role=Role.COORDINATOR
+        )
+        assert access.grants(network.other_coordinator).may(network.beijing.pk, "change")
+        access.require_record(network.other_coordinator, patient, "change")
+        Membership.objects.filter(
+            user=network.other_coordinator, center=network.beijing
+        ).get().delete()
+        with pytest.raises(Patient.DoesNotExist):
+            access.require_record(network.other_coordinator, patient, "change")
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, "superuser"])
+@pytest.mark.parametrize("action", ["view", "change", "identify", "manage"])
+def test_require_record_answers_alike_in_and_out_of_a_request(
+    network: Network, patient: Patient, persona: str, action: str
+) -> None:
+    if persona == "superuser":
+        user = get_user_model().objects.create_superuser("root", password="root-Password-1")
+    else:
+        user = getattr(network, persona)
+
+    def outcome() -> str:
+        try:
+            access.require_record(user, patient, action)  # type: ignore[arg-type]
+        except PermissionDenied:
+            return "forbidden"
+        except Patient.DoesNotExist:
+            return "not found"
+        return "allowed"
+
+    outside = outcome()
+    with access.request_scope():
+        assert outcome() == outside
+
+
+def test_records_of_a_patient_follow_the_grants(network: Network, infused_patient: Patient) -> None:
+    patient = infused_patient
+    infusion = Infusion.objects.get(patient=patient)
+    for persona in PERSONAS:
+        user = getattr(network, persona)
+        with access.request_scope():
+            shown = list(selectors.infusions(user, patient))
+        assert shown == list(selectors.records(user, Infusion).filter(patient=patient)), persona
+    assert list(selectors.infusions(network.coordinator, patient)) == [infusion]
+    assert list(selectors.infusions(network.other_coordinator, patient)) == []
+
+
+def test_every_request_gets_its_own_grants(network: Network, patient: Patient) -> None:
+    """A role taken away between two requests counts at the second one."""
+    from django.test import Client
+
+    from carta.web.accounts.models import Membership
+
+    client = Client()
+    client.force_login(network.coordinator)
+    assert client.get(f"/patients/{patient.pk}/").status_code == 200
+    Membership.objects.filter(user=network.coordinator).delete()
+    assert client.get(f"/patients/{patient.pk}/").status_code == 404

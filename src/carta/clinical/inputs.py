@@ -42,18 +42,33 @@ def _group(mapping: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     return dotted
 
 
+# Each class's field names and nested groups, resolved once: ``get_type_hints`` evaluates every
+# annotation, and the live form grades on each keystroke.
+_FIELD_PLANS: dict[type[Any], tuple[tuple[str, type[Any] | None], ...]] = {}
+
+
+def _field_plan(cls: type[Any]) -> tuple[tuple[str, type[Any] | None], ...]:
+    """Each field's name and, for a nested group, its dataclass."""
+    plan = _FIELD_PLANS.get(cls)
+    if plan is None:
+        hints = get_type_hints(cls)
+        plan = tuple(
+            (field.name, _nested_dataclass(hints[field.name])) for field in dataclasses.fields(cls)
+        )
+        _FIELD_PLANS[cls] = plan
+    return plan
+
+
 def observation_from_mapping(cls: type[T], mapping: Mapping[str, Any]) -> T:
     """Construct ``cls`` (a dataclass) from ``mapping``; absent keys keep the field default."""
-    hints = get_type_hints(cls)
     values: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        nested_cls = _nested_dataclass(hints[field.name])
+    for name, nested_cls in _field_plan(cls):
         if nested_cls is not None:
-            group = _group(mapping, field.name)
+            group = _group(mapping, name)
             if group is not None:
-                values[field.name] = observation_from_mapping(nested_cls, group)
-        elif field.name in mapping:
-            values[field.name] = _freeze(mapping[field.name])
+                values[name] = observation_from_mapping(nested_cls, group)
+        elif name in mapping:
+            values[name] = _freeze(mapping[name])
     return cls(**values)
 
 

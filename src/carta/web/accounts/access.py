@@ -11,7 +11,9 @@ Superusers count as network administrators. Inactive and anonymous users see not
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -102,14 +104,34 @@ def require_center(user: Any, center: Center | None, action: Action) -> None:
 
 def require_record(user: Any, record: models.Model, action: Action) -> None:
     """Raise ``DoesNotExist`` if ``user`` may not view ``record``, ``PermissionDenied`` if they
-    may view it but not ``action`` it."""
+    may view it but not ``action`` it.
+
+    Within a request (:func:`request_scope`) a record that carries its own center (a patient,
+    read from the database in this request) is answered from the request's grants, with no
+    query (ADR 0290); elsewhere by a scoped query.
+    """
     model = type(record)
-    rows = model._default_manager.filter(pk=record.pk)
-    if restrict(rows, user, action).exists():
+    center_id = _own_center_id(record)
+    if center_id is not None and _request_grants.get() is not None:
+        answer = grants(user)
+        allowed, visible = answer.may(center_id, action), answer.may(center_id, "view")
+    else:
+        rows = model._default_manager.filter(pk=record.pk)
+        allowed = restrict(rows, user, action).exists()
+        visible = allowed or (action != "view" and restrict(rows, user, "view").exists())
+    if allowed:
         return
-    if action != "view" and restrict(rows, user, "view").exists():
+    if visible:
         raise PermissionDenied(f"{action} not allowed on this record")
     raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+
+
+def _own_center_id(record: models.Model) -> Any:
+    """The center key a stored row names itself (``center_id`` of a row scoped by its own
+    ``center``), else ``None``: rows scoped through their patient are checked by query."""
+    if record._state.adding or center_path(type(record)) != "center":
+        return None
+    return getattr(record, "center_id", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +168,49 @@ class Grants:
         return frozenset(center for center in self.roles if self.may(center, action))
 
 
+# The grants read in the current request, by user key (ADR 0290): a view, the selectors and
+# the services it calls ask them several times, and each read is a query. ``None`` outside a
+# request (a management command, a test calling a service), where every call reads anew.
+_request_grants: ContextVar[dict[Any, Grants] | None] = ContextVar(
+    "carta_request_grants", default=None
+)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """Keep each user's grants for the length of one request (the middleware's ``with``).
+
+    Never longer: a role taken away counts at the next request. A membership or user changed
+    during the request clears what was kept (:func:`forget_request_grants`)."""
+    token = _request_grants.set({})
+    try:
+        yield
+    finally:
+        _request_grants.reset(token)
+
+
+def forget_request_grants(**_signal: Any) -> None:
+    """Drop the grants kept in this request (a membership or user was saved or deleted)."""
+    kept = _request_grants.get()
+    if kept is not None:
+        kept.clear()
+
+
 def grants(user: Any) -> Grants:
-    """The user's :class:`Grants` (no query for an inactive or anonymous user)."""
+    """The user's :class:`Grants` (no query for an inactive or anonymous user; one per
+    request and user inside :func:`request_scope`)."""
     if not _active(user):
         return Grants(active=False, superuser=False, network_admin=False, roles={})
+    kept = _request_grants.get()
+    if kept is not None and user.pk in kept:
+        return kept[user.pk]
+    read = _read_grants(user)
+    if kept is not None:
+        kept[user.pk] = read
+    return read
+
+
+def _read_grants(user: Any) -> Grants:
     roles: dict[Any, set[str]] = {}
     network_admin = False
     for center_id, role in Membership.objects.filter(user=user).values_list("center_id", "role"):

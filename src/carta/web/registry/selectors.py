@@ -97,9 +97,20 @@ def can_identify(user: Any, patient: Patient) -> bool:
     return records(user, Patient, "identify").filter(pk=patient.pk).exists()
 
 
+def records_of(
+    user: Any, model: type[ModelT], patient: Patient, action: Action = "view"
+) -> QuerySet[ModelT]:
+    """``patient``'s rows of ``model`` if ``user`` may ``action`` the patient's center (its
+    records are its center's, ADR 0203), else none: the same rows as :func:`records` filtered
+    by patient, asked of the user's grants (read once per request, ADR 0290) instead of a
+    permission subquery in every query."""
+    rows = model._default_manager.filter(patient=patient)
+    return rows if access.grants(user).may(patient.center_id, action) else rows.none()
+
+
 def infusions(user: Any, patient: Patient) -> QuerySet[Infusion]:
     """The patient's infusions with product and lot, first first."""
-    rows = records(user, Infusion).filter(patient=patient)
+    rows = records_of(user, Infusion, patient)
     return rows.select_related("product", "product_lot").order_by("number")
 
 
@@ -107,7 +118,7 @@ def daily_assessments(
     user: Any, patient: Patient, infusion: Infusion | None = None
 ) -> QuerySet[DailyAssessment]:
     """The patient's daily assessments in infusion and day order."""
-    rows = records(user, DailyAssessment).filter(patient=patient)
+    rows = records_of(user, DailyAssessment, patient)
     if infusion is not None:
         rows = rows.filter(infusion=infusion)
     return rows.order_by("infusion__number", "day")
@@ -115,7 +126,7 @@ def daily_assessments(
 
 def toxicity_treatments(user: Any, patient: Patient) -> QuerySet[ToxicityTreatment]:
     """The patient's toxicity treatments in infusion and day order."""
-    rows = records(user, ToxicityTreatment).filter(patient=patient)
+    rows = records_of(user, ToxicityTreatment, patient)
     return rows.order_by("infusion__number", "day", "pk")
 
 

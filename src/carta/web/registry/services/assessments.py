@@ -126,9 +126,12 @@ def record_daily_assessment(
     # A day stored by someone else between the read of ``existing`` and the insert: the
     # database's unique constraint refuses it, reported on "day" (nothing written).
     with core.constraint_errors(DailyAssessment), transaction.atomic():
-        existing = _existing(infusion, day)
-        why = core.require_reason(reason) if existing else (reason or "")
         history = _history(infusion)
+        # Read (and lock) the stored row only when the day is among the stored ones: a new
+        # day, the usual save, needs no second query (ADR 0290).
+        stored = any(earlier.day == day for earlier in history)
+        existing = _existing(infusion, day) if stored else None
+        why = core.require_reason(reason) if existing else (reason or "")
         graded = _grade(patient, infusion, day, values, history, _therapy_days(infusion))
         if graded.problems():
             raise ValidationError(graded.problems())
