@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.template import Context, Template
+from django.utils.html import format_html
 
 from carta.web.registry import plots
 
@@ -80,3 +82,68 @@ def test_chips_on_the_same_day_do_not_overlap() -> None:
     assert journey is not None
     first, second = (shape for shape in journey.shapes if shape.css.startswith("chip"))
     assert second.x >= first.x + first.width
+
+
+# The journey's markup as the template loops and ``format_html`` wrote it before ADR 0289.
+LOOPS_BEFORE = (
+    "{% load l10n %}{% localize off %}"
+    '{% for lane in journey.lanes %}<g class="lane" data-lane="{{ lane.key }}"><rect '
+    'class="lane-bg" x="{{ journey.plot_left }}" y="{{ lane.y }}" width="{{ journey.plot_width }}"'
+    ' height="{{ lane.height }}"/><text class="lane-label" x="4" y="{{ lane.middle }}" '
+    'dominant-baseline="central">{{ lane.label }}</text></g>\n  {% endfor %}'
+    '{% for tick in journey.ticks %}<g class="tick"><line x1="{{ tick.x }}" x2="{{ tick.x }}" '
+    'y1="{{ journey.lanes.0.y }}" y2="{{ journey.axis_y }}"/><text x="{{ tick.x }}" '
+    'y="{{ journey.tick_label_y }}" text-anchor="middle">{{ tick.label }}</text></g>\n  '
+    "{% endfor %}"
+    '{% for x in journey.breaks %}<line class="break" x1="{{ x }}" x2="{{ x }}" '
+    'y1="{{ journey.lanes.0.y }}" y2="{{ journey.axis_y }}"/>{% endfor %}'
+    "{% endlocalize %}"
+)
+
+
+def _shape_before(shape: plots.Shape) -> str:
+    title = format_html("<title>{}</title>", shape.title) if shape.title else ""
+    if shape.kind == "circle":
+        return format_html(
+            '<circle class="{}" cx="{}" cy="{}" r="5">{}</circle>',
+            shape.css,
+            shape.x,
+            shape.y,
+            title,
+        )
+    if shape.kind == "path":
+        return format_html('<path class="{}" d="{}">{}</path>', shape.css, shape.path, title)
+    text = (
+        format_html('<text x="{}" y="{}">{}</text>', shape.text_x, shape.text_y, shape.text)
+        if shape.text
+        else ""
+    )
+    return format_html(
+        '<g class="{}">{}<rect x="{}" y="{}" width="{}" height="{}" rx="2"/>{}</g>',
+        shape.css,
+        title,
+        shape.x,
+        shape.y,
+        shape.width,
+        shape.height,
+        text,
+    )
+
+
+def test_the_svg_strings_are_the_markup_of_the_template_loops() -> None:
+    data = plots.JourneyData(
+        aphereses=[plots.Event(-30, 'apheresis <b>"A&B"</b>')],
+        bridging=[plots.Period(-20, -12, "R-<CHOP>")],
+        lymphodepletion=[plots.Period(-5, -3, "flu/cy")],
+        infusions=[plots.Event(0, "infusion")],
+        crs=[plots.GradedDay(day, day % 3 or None, f"day {day} <x>") for day in range(0, 31)],
+        therapy=[plots.Event(2, "tocilizumab & co", text="<T>", css="therapy-x")],
+        responses=[plots.Event(28, "CR", text="CR", css="resp-good")],
+        visits=[plots.Event(100, "day 100", css="overdue")],
+        death=plots.Event(400, "died"),
+    )
+    journey = plots.journey(data)
+    assert journey is not None
+    assert str(journey.grid_svg) == Template(LOOPS_BEFORE).render(Context({"journey": journey}))
+    assert str(journey.shapes_svg) == "".join(_shape_before(shape) for shape in journey.shapes)
+    assert "&lt;T&gt;" in journey.shapes_svg and "<T>" not in journey.shapes_svg

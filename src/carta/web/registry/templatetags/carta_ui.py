@@ -100,8 +100,22 @@ def visit_label(key: str) -> str:
     """A follow-up visit key (``day_28``, ``year_2``) in words."""
     from carta.web.registry.models import FollowUpVisit
 
-    labels = dict(FollowUpVisit._meta.get_field("visit").choices or [])
-    return str(labels.get(key, key))
+    return str(_labels(FollowUpVisit._meta, "visit", get_language() or "").get(key, key))
+
+
+def choice_label(record: Any, name: str) -> Any:
+    """``record.get_<name>_display()``: the same value, from labels translated once per process
+    and language (Django rebuilds and translates the field's whole choices dict per call)."""
+    value = getattr(record, name)
+    return _labels(record._meta, name, get_language() or "").get(value, value)
+
+
+@functools.lru_cache(maxsize=256)
+def _labels(options: Any, name: str, language: str) -> dict[Any, str]:
+    """A choice field's labels in ``language`` (which keys the cache) by stored value;
+    ``options`` is the model's ``_meta``."""
+    field = options.get_field(name)
+    return {value: str(label) for value, label in field.flatchoices}
 
 
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

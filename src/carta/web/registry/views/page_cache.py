@@ -42,6 +42,7 @@ REGISTRY = Path(__file__).resolve().parents[1]
 BODY_SOURCES = (
     "views/patient_page.py",
     "views/page_cache.py",
+    "views/compiled_reads.py",
     "plots.py",
     "forecasting.py",
     "forecast_plot.py",

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -38,9 +37,15 @@ from carta.web.registry.models import (
     ResponseAssessment,
     ToxicityTreatment,
 )
-from carta.web.registry.templatetags.carta_ui import product_label, visit_status
+from carta.web.registry.templatetags.carta_ui import (
+    choice_label,
+    product_label,
+    visit_label,
+    visit_status,
+)
 from carta.web.registry.views import page_cache
 from carta.web.registry.views.common import signed_in
+from carta.web.registry.views.compiled_reads import PatientRecords
 
 GOOD_RESPONSES = frozenset({"scr", "cr", "cmr", "cri", "crh"})
 PARTIAL_RESPONSES = frozenset({"vgpr", "pr", "pmr", "mr"})
@@ -104,49 +109,43 @@ def _scoped_patient(user: Any, pk: int) -> tuple[Patient, page_cache.Variant]:
     return patient, variant
 
 
-def _prefetch_records(patient: Patient) -> None:
-    """Every record of the journey, one plain query each (ADR 0233).
-
-    The access check is the patient's (a record belongs to its patient's center, ADR 0203), so
-    the records need no scoped query of their own.
-    """
-    ordered_days = DailyAssessment.objects.only(*SHOWN_DAY_FIELDS)
-    prefetch_related_objects(
-        [patient],
-        Prefetch(
-            "infusions",
-            queryset=Infusion.objects.select_related("product", "product_lot").order_by("number"),
-        ),
-        Prefetch("assessments", queryset=ordered_days.order_by("infusion__number", "day")),
-        Prefetch(
-            "treatments",
-            queryset=ToxicityTreatment.objects.order_by("infusion__number", "day", "pk"),
-        ),
-        Prefetch("product_lots", queryset=ProductLot.objects.select_related("product")),
-        Prefetch("aphereses", queryset=Apheresis.objects.select_related("center")),
-        "diagnoses",
-        "consents",
-        "bridging",
-        "lymphodepletions",
-        "responses",
-        "visits",
-    )
+# Every record of the journey, one plain query each (ADR 0233), compiled once per process
+# (ADR 0289). The access check is the patient's (a record belongs to its patient's center,
+# ADR 0203), so the records need no scoped query of their own.
+INFUSIONS: PatientRecords[Infusion] = PatientRecords(
+    Infusion.objects.select_related("product", "product_lot").order_by("number")
+)
+ASSESSMENTS: PatientRecords[DailyAssessment] = PatientRecords(
+    DailyAssessment.objects.only(*SHOWN_DAY_FIELDS).order_by("infusion__number", "day")
+)
+TREATMENTS: PatientRecords[ToxicityTreatment] = PatientRecords(
+    ToxicityTreatment.objects.order_by("infusion__number", "day", "pk")
+)
+DIAGNOSES: PatientRecords[Diagnosis] = PatientRecords(Diagnosis.objects.all())
+CONSENTS: PatientRecords[Consent] = PatientRecords(Consent.objects.all())
+APHERESES: PatientRecords[Apheresis] = PatientRecords(Apheresis.objects.select_related("center"))
+LOTS: PatientRecords[ProductLot] = PatientRecords(ProductLot.objects.select_related("product"))
+BRIDGING: PatientRecords[BridgingTherapy] = PatientRecords(BridgingTherapy.objects.all())
+LYMPHODEPLETIONS: PatientRecords[Lymphodepletion] = PatientRecords(Lymphodepletion.objects.all())
+RESPONSES: PatientRecords[ResponseAssessment] = PatientRecords(ResponseAssessment.objects.all())
+VISITS: PatientRecords[FollowUpVisit] = PatientRecords(FollowUpVisit.objects.all())
 
 
 def _read(patient: Patient) -> Records:
+    key = patient.pk
     return Records(
         patient=patient,
-        infusions=list(patient.infusions.all()),
-        assessments=list(patient.assessments.all()),
-        treatments=list(patient.treatments.all()),
-        diagnoses=list(patient.diagnoses.all()),
-        consents=list(patient.consents.all()),
-        aphereses=list(patient.aphereses.all()),
-        lots=list(patient.product_lots.all()),
-        bridging=list(patient.bridging.all()),
-        lymphodepletions=list(patient.lymphodepletions.all()),
-        responses=list(patient.responses.all()),
-        visits=list(patient.visits.all()),
+        infusions=INFUSIONS(key),
+        assessments=ASSESSMENTS(key),
+        treatments=TREATMENTS(key),
+        diagnoses=DIAGNOSES(key),
+        consents=CONSENTS(key),
+        aphereses=APHERESES(key),
+        lots=LOTS(key),
+        bridging=BRIDGING(key),
+        lymphodepletions=LYMPHODEPLETIONS(key),
+        responses=RESPONSES(key),
+        visits=VISITS(key),
         death=getattr(patient, "death", None),
     )
 
@@ -267,15 +266,16 @@ def _follow_ups(records: Records, today: date) -> list[FollowUp]:
 # --- the journey plot ---------------------------------------------------------------------------
 
 
-def _therapy_mark(agent: str) -> str:
-    marks = {
+def _therapy_marks() -> dict[str, str]:
+    """The one-letter mark of each toxicity therapy agent (``""``: any other agent)."""
+    return {
         "tocilizumab": pgettext("one-letter mark for tocilizumab", "T"),
         "corticosteroid": pgettext("one-letter mark for a corticosteroid", "S"),
         "anakinra": pgettext("one-letter mark for anakinra", "A"),
         "siltuximab": pgettext("one-letter mark for siltuximab", "X"),
         "antipyretic": pgettext("one-letter mark for an antipyretic", "P"),
+        "": pgettext("one-letter mark for another therapy", "O"),
     }
-    return marks.get(agent, pgettext("one-letter mark for another therapy", "O"))
 
 
 def _response_css(category: str) -> str:
@@ -289,20 +289,29 @@ def _response_css(category: str) -> str:
 def _graded_days(rows: list[DayRow], offset: dict[int, int], prefix: str) -> list[plots.GradedDay]:
     title = _("Day %(day)s (%(date)s): %(syndrome)s %(result)s")
     syndrome = "CRS" if prefix == "crs" else "ICANS"
+    # A month of days repeats a few grades and reasons: each is put in words once.
+    results: dict[int | None, str] = {}
+    explained: dict[tuple[str, ...], list[str]] = {}
     days = []
     for row in rows:
         cell: GradeCell = getattr(row, prefix)
         grade = cell.grade if cell.status == "ok" else None
-        result = (
-            _("grade %(grade)s") % {"grade": grade} if grade is not None else _("not determined")
-        )
+        if grade not in results:
+            results[grade] = (
+                _("grade %(grade)s") % {"grade": grade}
+                if grade is not None
+                else _("not determined")
+            )
+        codes = tuple(str(code) for code in cell.reasons)
+        if codes not in explained:
+            explained[codes] = reason_texts(codes)
         text = title % {
             "day": row.assessment.day,
             "date": row.when,
             "syndrome": syndrome,
-            "result": result,
+            "result": results[grade],
         }
-        text = " ".join([text, *reason_texts(cell.reasons)])
+        text = " ".join([text, *explained[codes]])
         days.append(plots.GradedDay(offset[row.infusion.pk] + row.assessment.day, grade, text))
     return days
 
@@ -336,7 +345,7 @@ def _treatment_lane(records: Records, zero: date) -> dict[str, Any]:
             plots.Period(
                 plots.day_of(b.started_on, zero),
                 plots.day_of(b.ended_on or b.started_on, zero),
-                _("Bridging therapy: %(kind)s") % {"kind": b.get_kind_display()},
+                _("Bridging therapy: %(kind)s") % {"kind": choice_label(b, "kind")},
             )
             for b in records.bridging
         ],
@@ -345,7 +354,11 @@ def _treatment_lane(records: Records, zero: date) -> dict[str, Any]:
                 ld.first_day,
                 ld.last_day,
                 _("Lymphodepletion: %(regimen)s, days %(first)s to %(last)s")
-                % {"regimen": ld.get_regimen_display(), "first": ld.first_day, "last": ld.last_day},
+                % {
+                    "regimen": choice_label(ld, "regimen"),
+                    "first": ld.first_day,
+                    "last": ld.last_day,
+                },
             )
             for ld in records.lymphodepletions
         ],
@@ -365,12 +378,13 @@ def _treatment_lane(records: Records, zero: date) -> dict[str, Any]:
 
 
 def _therapy_lane(records: Records, offset: dict[int, int]) -> list[plots.Event]:
+    marks = _therapy_marks()
     return [
         plots.Event(
             offset.get(t.infusion_id, 0) + t.day,
             _("Day %(day)s: %(agent)s %(detail)s")
-            % {"day": t.day, "agent": t.get_agent_display(), "detail": t.agent_detail},
-            text=_therapy_mark(t.agent),
+            % {"day": t.day, "agent": choice_label(t, "agent"), "detail": t.agent_detail},
+            text=marks.get(t.agent, marks[""]),
             css=f"therapy-{t.agent}",
         )
         for t in records.treatments
@@ -378,11 +392,10 @@ def _therapy_lane(records: Records, offset: dict[int, int]) -> list[plots.Event]
 
 
 def _outcome_lane(records: Records, follow_ups: list[FollowUp], zero: date) -> dict[str, Any]:
-    visit_labels = dict(FollowUpVisit._meta.get_field("visit").choices or [])
     open_visits = [
         plots.Event(
             plots.day_of(state.visit.target_date, zero),
-            f"{visit_labels.get(state.visit.key, state.visit.key)}: {visit_status(state.status)}",
+            f"{visit_label(state.visit.key)}: {visit_status(state.status)}",
             css=state.status,
         )
         for follow_up in follow_ups[:1]
@@ -393,7 +406,7 @@ def _outcome_lane(records: Records, follow_ups: list[FollowUp], zero: date) -> d
         plots.Event(
             plots.day_of(v.done_on, zero),
             _("Follow-up visit %(visit)s done %(date)s")
-            % {"visit": v.get_visit_display(), "date": v.done_on},
+            % {"visit": choice_label(v, "visit"), "date": v.done_on},
             css="done",
         )
         for v in records.visits
@@ -401,7 +414,7 @@ def _outcome_lane(records: Records, follow_ups: list[FollowUp], zero: date) -> d
     responses = [
         plots.Event(
             plots.day_of(r.assessed_on, zero),
-            f"{r.get_category_display()} ({r.get_criteria_display()}), {r.assessed_on}",
+            f"{choice_label(r, 'category')} ({choice_label(r, 'criteria')}), {r.assessed_on}",
             text=r.category.upper(),
             css=_response_css(r.category),
         )
@@ -415,7 +428,7 @@ def _ending(records: Records, rows: list[DayRow], zero: date) -> dict[str, Any]:
     if death is not None:
         label = _("Died %(date)s: %(cause)s") % {
             "date": death.died_on,
-            "cause": death.get_cause_display(),
+            "cause": choice_label(death, "cause"),
         }
         return {"death": plots.Event(plots.day_of(death.died_on, zero), label)}
     last = _last_contact(records, rows)
@@ -461,7 +474,6 @@ def _forecast(records: Records) -> forecasting.Panel:
 
 def _body_context(patient: Patient, variant: page_cache.Variant, today: date) -> dict[str, Any]:
     """What the page body shows: every record read once, the grades, plots and forecast."""
-    _prefetch_records(patient)
     records = _read(patient)
     rows = _day_rows(records)
     follow_ups = _follow_ups(records, today)
