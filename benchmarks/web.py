@@ -360,15 +360,26 @@ class Endpoint:
 
 
 def measure(
-    endpoint: Endpoint, clients: list[Client], requests: int, meter: Callable[[], Cpu]
+    endpoint: Endpoint,
+    clients: list[Client],
+    requests: int,
+    meter: Callable[[], Cpu],
+    think_seconds: float = 0.0,
 ) -> None:
-    """``requests`` calls per client, all clients at once; latencies in seconds."""
+    """``requests`` calls per client, all clients at once; latencies in seconds.
+
+    With ``think_seconds`` each client pauses a random time (exponential, that mean) before
+    each request, as a person reading the page would; the pauses are not in the latencies.
+    """
     barrier = threading.Barrier(len(clients) + 1)
     lock = threading.Lock()
 
     def work(number: int, client: Client) -> None:
+        pauses = random.Random(number)
         barrier.wait()
         for _ in range(requests):
+            if think_seconds:
+                time.sleep(pauses.expovariate(1 / think_seconds))
             start = time.perf_counter()
             status = endpoint.call(client, number)
             elapsed = time.perf_counter() - start
@@ -479,6 +490,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         "--worklist", type=int, default=40, help="patients per center opened all day"
     )
     parser.add_argument("--cache", choices=("file", "locmem"), default="file")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="mean pause of each client before a request (default 0: the closed loop the "
+        "targets are judged on; with pauses the figures are printed but not judged)",
+    )
     parser.add_argument("--database", default=DATABASE)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     return parser.parse_args(argv)
@@ -579,7 +597,7 @@ def run(
         for number, client in enumerate(clients[:2]):  # warm code paths and connections
             endpoint.call(client, number)
         measure(single, clients[:1], args.solo_requests, meter)
-        measure(endpoint, clients, args.requests, meter)
+        measure(endpoint, clients, args.requests, meter, args.think_ms / 1000)
     return solo, endpoints
 
 
@@ -603,9 +621,15 @@ def print_results(
     print("1 client alone:")
     for endpoint in solo:
         print("  " + report(endpoint, judged=False))
-    print(f"{args.clients} concurrent clients:")
+    if args.think_ms:
+        print(
+            f"{args.clients} concurrent clients, each pausing {args.think_ms:.0f} ms on average "
+            "before a request (not judged: the targets are for the closed loop):"
+        )
+    else:
+        print(f"{args.clients} concurrent clients:")
     for endpoint in endpoints:
-        print("  " + report(endpoint, clients=args.clients))
+        print("  " + report(endpoint, judged=not args.think_ms, clients=args.clients))
     print(f"load average (1, 5, 15 min): before {load_before}, after {os.getloadavg()}")
     print(f"cores: {os.cpu_count()}")
 
