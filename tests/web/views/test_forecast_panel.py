@@ -206,7 +206,8 @@ def test_a_course_the_page_path_cannot_read_takes_the_frame_path(
 
 def _reference_trend_svg(targets: Any) -> Any:
     """``forecast_plot.trend_svg`` as written before ADR 0288 (every dot through
-    ``format_html``): the faster one must give the very same markup."""
+    ``format_html``; the dot's day now "day %(day)s", translated, where it was an
+    untranslated "day"): the faster one must give the very same markup."""
     from django.utils.html import format_html, format_html_join
     from django.utils.safestring import mark_safe
     from django.utils.translation import gettext as _
@@ -254,7 +255,7 @@ def _reference_trend_svg(targets: Any) -> Any:
                 (
                     fp._x(d, first, last),
                     fp._y(p),
-                    f"{target.label}, {_('day')} {d}: {100 * p:.0f}%",
+                    f"{target.label}, {_('day %(day)s') % {'day': d}}: {100 * p:.0f}%",
                 )
                 for d, p in target.trend
             ),
@@ -311,7 +312,9 @@ def test_the_trend_svg_is_the_markup_it_always_was(chinese_catalogue: None) -> N
         english = str(trend_svg(cases[0]))
     assert "&lt;any&gt; &amp; &quot;all&quot; &#x27;grades&#x27;, day 3: 12%" in english
     with translation.override("zh-hans"):
-        assert str(trend_svg(cases[0])) != english  # the translated words are in it
+        chinese = str(trend_svg(cases[0]))
+    assert chinese != english  # the translated words are in it
+    assert "&lt;any&gt; &amp; &quot;all&quot; &#x27;grades&#x27;, 第 3 天: 12%" in chinese
 
 
 def test_without_a_model_the_panel_says_how_to_train_one(

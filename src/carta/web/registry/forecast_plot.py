@@ -32,18 +32,18 @@ def _y(probability: float) -> str:
     return f"{TOP + (HEIGHT - TOP - BOTTOM) * (1.0 - probability):.1f}"
 
 
-def _line(target: Any, first: int, last: int, word: str) -> SafeString:
+def _line(target: Any, first: int, last: int, day_text: str) -> SafeString:
     """One target's polyline and dots with their titles.
 
     The dots are written directly rather than through ``format_html`` (a hundred calls per
-    page, ADR 0288): the only text in them is the label and the word "day", escaped once here,
-    and ``escape`` works character by character, so the markup is the same.
+    page, ADR 0288): the only text in them is the label and the translated "day %(day)s",
+    escaped here (``escape`` works character by character, so the markup is the same).
     """
     points = [(_x(day, first, last), _y(p), day, p) for day, p in target.trend]
     label = escape(target.label)
     dots = "".join(
-        f'<circle cx="{x}" cy="{y}" r="2"><title>{label}, {word} {day}: {100 * p:.0f}%</title>'
-        "</circle>"
+        f'<circle cx="{x}" cy="{y}" r="2"><title>{label}, '
+        f"{escape(day_text % {'day': day})}: {100 * p:.0f}%</title></circle>"
         for x, y, day, p in points
     )
     return format_html(
@@ -91,10 +91,10 @@ def trend_svg(targets: Sequence[Any]) -> SafeString:
                 _("day %(day)s") % {"day": day},
             )
         )
-    word = escape(_("day"))  # translated once, not once per dot
+    day_text = _("day %(day)s")  # translated once, not once per dot
     for target in targets:
         if target.trend:
-            parts.append(_line(target, first, last, word))
+            parts.append(_line(target, first, last, day_text))
     return format_html(
         '<svg class="forecast-trend" viewBox="0 0 {} {}" width="{}" height="{}" '
         'style="max-width:100%;height:auto" role="img" aria-label="{}">{}</svg>',
