@@ -42,6 +42,7 @@ from carta.web.registry.models import (
     ToxicityTreatment,
 )
 from carta.web.registry.templatetags.carta_ui import center_label, product_label
+from carta.web.registry.widgets import PlainSelect, PlainTextInput
 
 NONE_WORD = "none"
 PATIENT_FIELDS = (
@@ -467,37 +468,58 @@ ConsentForm = _record_form(Consent, ("consent_type", "signed_on", "withdrawn_on"
 
 
 class PatientFilterForm(forms.Form):
-    """Search and filters of the patient list (all optional; bad values are ignored)."""
+    """Search and filters of the patient list (all optional; bad values are ignored).
 
-    q = forms.CharField(label=_("Registry ID"), required=False, max_length=32)
-    center = forms.ModelChoiceField(label=_("Center"), queryset=None, required=False)
-    disease = forms.ChoiceField(label=_("Disease"), required=False)
-    product = forms.ChoiceField(label=_("Product"), required=False)
-    status = forms.ChoiceField(label=_("Status"), required=False)
+    The page renders this form on every request: its widgets write Django's HTML without
+    Django's widget templates (:mod:`carta.web.registry.widgets`), and the centers come as
+    rows read once (the choices and the check of a chosen center, where a model choice field
+    would read them twice)."""
+
+    q = forms.CharField(
+        label=_("Registry ID"), required=False, max_length=32, widget=PlainTextInput
+    )
+    # A character field whose choices are the widget's: ``clean_center`` checks the key as a
+    # model choice field does (``int`` of the text: " 1" and "01" name center 1).
+    center = forms.CharField(label=_("Center"), required=False, strip=False, widget=PlainSelect)
+    disease = forms.ChoiceField(label=_("Disease"), required=False, widget=PlainSelect)
+    product = forms.ChoiceField(label=_("Product"), required=False, widget=PlainSelect)
+    status = forms.ChoiceField(label=_("Status"), required=False, widget=PlainSelect)
     synthetic = forms.ChoiceField(
         label=_("Synthetic"),
         required=False,
         choices=[("", _("all")), ("yes", _("synthetic only")), ("no", _("real only"))],
+        widget=PlainSelect,
     )
 
     def __init__(
         self,
         *args: Any,
-        centers: Any,
+        centers: Iterable[Center],
         products: Iterable[tuple[str, str]],
         statuses: Iterable[tuple[str, Any]],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        center_field = self.fields["center"]
-        assert isinstance(center_field, forms.ModelChoiceField)
-        center_field.queryset = centers
-        center_field.empty_label = str(_("all centers"))
-        center_field.label_from_instance = choice_label
+        self.centers = {center.pk: center for center in centers}
+        center_choices = [(center.pk, choice_label(center)) for center in self.centers.values()]
+        self.fields["center"].widget.choices = [("", str(_("all centers"))), *center_choices]
         disease_choices = Diagnosis._meta.get_field("disease").choices or []
         self.fields["disease"].choices = [("", _("all diseases")), *disease_choices]
         self.fields["product"].choices = [("", _("all products")), *products]
         self.fields["status"].choices = [("", _("any status")), *statuses]
+
+    def clean_center(self) -> Center | None:
+        """The chosen center among those given (``None``: all)."""
+        value = self.cleaned_data.get("center")
+        if value in self.fields["center"].empty_values:
+            return None
+        try:
+            return self.centers[int(value)]
+        except (KeyError, ValueError, TypeError):
+            raise ValidationError(
+                forms.ModelChoiceField.default_error_messages["invalid_choice"],
+                code="invalid_choice",
+            ) from None
 
     def filters(self) -> dict[str, Any]:
         """The valid filters (an invalid one is dropped rather than failing the page)."""

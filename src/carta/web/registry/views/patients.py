@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from carta.web.accounts import access
+from carta.web.accounts.models import Center
 from carta.web.registry import selectors, services
 from carta.web.registry.forms import (
     PatientEditForm,
@@ -17,7 +21,7 @@ from carta.web.registry.forms import (
     PatientForm,
     patient_initial,
 )
-from carta.web.registry.models import Diagnosis
+from carta.web.registry.models import Diagnosis, Patient, Product
 from carta.web.registry.templatetags.carta_ui import product_label
 from carta.web.registry.views import queries
 from carta.web.registry.views.common import (
@@ -33,21 +37,49 @@ PAGE_SIZE = 25
 
 @signed_in
 def patient_list(request: HttpRequest) -> HttpResponse:
-    """The patients of the user's centers, searchable by registry ID and filtered."""
+    """The patients of the user's centers, searchable by registry ID and filtered.
+
+    Permissions come from the request's grants (ADR 0290): the centers to choose from, the
+    patients listed and whether the user may register one, without permission subqueries
+    (ADR 0292)."""
+    grants = access.grants(request.user)
+    centers = list(_viewable_centers(grants))
     products = list(selectors.products())
     form = PatientFilterForm(
         request.GET or None,
-        centers=access.centers(request.user, "view"),
+        centers=centers,
         products=[(product.code, product_label(product)) for product in products],
         statuses=queries.STATUS_CHOICES,
     )
     filters = form.filters() if request.GET else {}
-    patients = queries.annotated_patients(request.user, **filters)
+    patients = queries.listed_patients(grants, **filters)
     page = Paginator(patients, PAGE_SIZE).get_page(page_number(request))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": _rows(queries.page_with_columns(page.object_list), products, centers),
+        "query": query.urlencode(),
+        "can_create": _may_register(grants, centers),
+    }
+    return render(request, "registry/patient_list.html", context)
+
+
+def _rows(
+    patients: list[Patient], products: list[Product], centers: list[Center]
+) -> list[dict[str, Any]]:
+    """The table's rows: each patient with its center (from ``centers``, already read), the
+    labels of its first product and latest disease, and its status word and label."""
     names = {product.pk: product_label(product) for product in products}
-    diseases = dict(Diagnosis._meta.get_field("disease").choices or [])
+    diseases = {
+        value: str(label) for value, label in Diagnosis._meta.get_field("disease").flatchoices
+    }
+    centers_by_key = {center.pk: center for center in centers}
     rows = []
-    for patient in page:
+    for patient in patients:
+        if patient.center_id in centers_by_key:  # always: only these centers are listed
+            patient.center = centers_by_key[patient.center_id]
         status = queries.status_of(patient)
         rows.append(
             {
@@ -58,16 +90,20 @@ def patient_list(request: HttpRequest) -> HttpResponse:
                 "status_label": queries.STATUS_LABELS[status],
             }
         )
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "form": form,
-        "page": page,
-        "rows": rows,
-        "query": query.urlencode(),
-        "can_create": access.centers(request.user, "change").exists(),
-    }
-    return render(request, "registry/patient_list.html", context)
+    return rows
+
+
+def _viewable_centers(grants: access.Grants) -> QuerySet[Center]:
+    """The centers whose patients ``grants`` may view (``access.centers(user, "view")``)."""
+    visible = grants.centers("view")
+    return Center.objects.all() if visible is None else Center.objects.filter(pk__in=visible)
+
+
+def _may_register(grants: access.Grants, viewable: list[Center]) -> bool:
+    """``access.centers(user, "change").exists()``, without the query: a user who may change
+    at every center may view at every center, so ``viewable`` is then every center."""
+    changeable = grants.centers("change")
+    return bool(viewable) if changeable is None else bool(changeable)
 
 
 @signed_in
