@@ -19,6 +19,7 @@ from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from carta.web.accounts import access
+from carta.web.registry import selectors
 from carta.web.registry.models import DailyAssessment, Death, Diagnosis, Infusion, Patient
 
 SEVERE_GRADE = 3
@@ -50,23 +51,15 @@ def listed_patients(grants: access.Grants, **filters: Any) -> QuerySet[Patient]:
     """The patients ``grants`` may view, with their center, filtered by ``filters`` (as
     :func:`annotated_patients`) but without the list's columns: what the list counts and pages.
 
-    The rows of ``selectors.list_patients`` plus the filters, scoped by the request's grants
+    The rows of ``selectors.visible_patients`` plus the filters, scoped by the request's grants
     (``center_id IN (...)``, ADR 0287) rather than by permission subqueries: PostgreSQL then
     counts a center's patients from the center index instead of testing every patient of the
     network, and Django has no membership subqueries to build.
     """
-    patients = Patient.objects.select_related("center")
-    visible = grants.centers("view")
-    if visible is not None:
-        patients = patients.filter(center_id__in=sorted(visible))
-    search = (filters.get("q") or "").strip()
-    if search:
-        patients = patients.filter(registry_id__icontains=search)
-    if filters.get("center") is not None:
-        patients = patients.filter(center=filters["center"])
     synthetic = {"yes": True, "no": False}.get(filters.get("synthetic") or "")
-    if synthetic is not None:
-        patients = patients.filter(is_synthetic=synthetic)
+    patients = selectors.visible_patients(
+        grants, search=filters.get("q") or "", center=filters.get("center"), synthetic=synthetic
+    )
     return _filtered(patients, filters)
 
 
