@@ -201,7 +201,6 @@ def start_server(workers: int) -> tuple[int, list[int]]:
     """Pre-fork: one listening socket shared by ``workers`` processes, each serving every
     connection in its own thread (Django's threaded WSGI server, keep-alive)."""
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-    from django.core.wsgi import get_wsgi_application
     from django.db import connections
 
     class QuietHandler(WSGIRequestHandler):
@@ -216,7 +215,8 @@ def start_server(workers: int) -> tuple[int, list[int]]:
     class BoundedServer(ThreadedWSGIServer):
         request_queue_size = 128
 
-    application = get_wsgi_application()
+    from carta.web.wsgi import application  # what gunicorn serves, warmed up (ADR 0290)
+
     server = BoundedServer((HOST, 0), QuietHandler)
     server.set_app(application)
     port = server.server_address[1]
