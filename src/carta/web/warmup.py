@@ -4,8 +4,8 @@ A process serving the registry holds a few hundred thousand long-lived Python ob
 Django, the app's modules and compiled templates, the translation catalogues, NumPy, Polars,
 scikit-learn and the forecast model. Python's cyclic garbage collector walks all of them in
 every full collection: about 130 ms on this project's benchmark machine, run every few seconds
-under load, and every thread of the process waits meanwhile (the benchmark saw 44 such pauses
-of 45-635 ms in one minute, the tail of its latencies). :func:`prepare_process` loads what the
+under load, and every thread of the process waits meanwhile (the benchmark saw 22 such pauses
+of 45-635 ms in about a minute: the tail of its latencies). :func:`prepare_process` loads what the
 first requests would load, then moves every object that exists by then out of the
 collector's reach with :func:`gc.freeze` (the standard library's tool for long-lived objects
 and forking servers): a full collection then walks only what requests made since.
