@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from carta.web.accounts import access
 from carta.web.registry import selectors
 from carta.web.registry.models import DailyAssessment, Death, Diagnosis, Infusion, Patient
+from carta.web.registry.views.compiled_reads import KEY_STAND_IN, RowBuilder
 
 SEVERE_GRADE = 3
 
@@ -99,36 +100,22 @@ def page_with_columns(page: QuerySet[Patient]) -> list[Patient]:
         sql = plan.sql_before + keys_sql + plan.sql_after
         cursor.execute(sql, (*plan.params_before, *keys_params, *plan.params_after))
         rows = cursor.fetchall()
-    return [plan.patient(row, alias, connection) for row in rows]
+    return plan.rows.build(rows, alias, connection)
 
 
-KEY_STAND_IN = 987_654_321  # a patient key while the columns' SQL is compiled: no patient has it
 KEYS_IN = "IN (%s)"
 
 
 @dataclass(frozen=True, slots=True)
 class _ColumnsPlan:
     """The columns' SQL around the page's keys, and how to make a patient of each row as
-    ``QuerySet`` iteration does (the same converters, ``Model.from_db`` and annotations)."""
+    ``QuerySet`` iteration does."""
 
     sql_before: str
     params_before: tuple[Any, ...]
     sql_after: str
     params_after: tuple[Any, ...]
-    model_fields: slice
-    init_list: list[str]
-    annotations: list[tuple[str, int]]
-    converters: list[tuple[int, tuple[list[Any], Any]]]
-
-    def patient(self, row: Any, alias: str, connection: Any) -> Patient:
-        values = list(row)
-        for position, (functions, expression) in self.converters:
-            for function in functions:
-                values[position] = function(values[position], expression, connection)
-        patient = Patient.from_db(alias, self.init_list, values[self.model_fields])
-        for name, position in self.annotations:
-            setattr(patient, name, values[position])
-        return patient
+    rows: RowBuilder
 
 
 _columns_plans: dict[tuple[str, str], _ColumnsPlan] = {}  # by database alias and vendor
@@ -142,20 +129,13 @@ def _compile_columns(alias: str) -> _ColumnsPlan:
     if params.count(KEY_STAND_IN) != 1 or sql.count(KEYS_IN) != 1:
         raise ValueError(f"the columns' SQL should name the keys once: {sql!r} {params!r}")
     key = params.index(KEY_STAND_IN)
-    select, klass_info = compiler.select, compiler.klass_info
-    assert select is not None and klass_info is not None  # set by as_sql()
-    first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
     before, after = sql.split(KEYS_IN)
-    converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
     plan = _ColumnsPlan(
         sql_before=f"{before}IN (",
         params_before=params[:key],
         sql_after=f"){after}",
         params_after=params[key + 1 :],
-        model_fields=slice(first, last),
-        init_list=[column[0].target.attname for column in select[first:last]],
-        annotations=list(compiler.annotation_col_map.items()),
-        converters=list(converters.items()),
+        rows=RowBuilder.of(compiler, alias),
     )
     _columns_plans[alias, compiler.connection.vendor] = plan
     return plan
