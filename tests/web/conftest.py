@@ -65,6 +65,18 @@ class Network:
     nobody: Any  # an account without any membership
 
 
+# The personas of :class:`Network`, by attribute name.
+PERSONAS = (
+    "coordinator",
+    "physician",
+    "center_admin",
+    "analyst",
+    "other_coordinator",
+    "network_admin",
+    "nobody",
+)
+
+
 def _user(name: str) -> Any:
     from django.contrib.auth import get_user_model
 
@@ -82,18 +94,7 @@ def network(db: None) -> Network:
     shanghai = Center.objects.create(
         code="SH01", name="Shanghai Demo", country="CN", city="Shanghai"
     )
-    people = {
-        name: _user(name)
-        for name in (
-            "coordinator",
-            "physician",
-            "center_admin",
-            "analyst",
-            "other_coordinator",
-            "network_admin",
-            "nobody",
-        )
-    }
+    people = {name: _user(name) for name in PERSONAS}
     grants = [
         ("coordinator", beijing, Role.COORDINATOR),
         ("physician", beijing, Role.PHYSICIAN),

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from carta.web.accounts import access
 from carta.web.registry import selectors, services
 from carta.web.registry.models import DailyAssessment, Infusion, Patient, PatientIdentity
-from tests.web.conftest import Network
+from tests.web.conftest import PERSONAS, Network
 
 IDENTITY = {"full_name": "Wang Fang", "medical_record_number": "MRN-1"}
 
@@ -206,16 +206,6 @@ def test_daily_assessments_of_another_center_are_not_found(
 
 
 # --- grants read once answer as the scoped queries do ------------------------------------------
-
-PERSONAS = (
-    "coordinator",
-    "physician",
-    "center_admin",
-    "analyst",
-    "other_coordinator",
-    "network_admin",
-    "nobody",
-)
 
 
 @pytest.mark.parametrize("persona", [*PERSONAS, "superuser", "inactive"])

@@ -24,19 +24,10 @@ from carta.web.registry.models import Patient
 from carta.web.registry.templatetags.carta_list import patient_rows
 from carta.web.registry.views import queries
 from carta.web.registry.widgets import PlainSelect, PlainTextInput
-from tests.web.conftest import Network
+from tests.web.conftest import PERSONAS, Network
 from tests.web.views.conftest import record_day
 
 LIST = reverse("registry:patient_list")
-PERSONAS = [
-    "coordinator",
-    "physician",
-    "center_admin",
-    "analyst",
-    "other_coordinator",
-    "network_admin",
-    "nobody",
-]
 
 # The rows as registry/patient_list.html wrote them before ADR 0292.
 FORMER_ROWS = """{% load i18n carta_ui %}{% for row in rows %}{% with patient=row.patient %}
