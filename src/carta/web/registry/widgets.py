@@ -17,18 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+
+from carta.web.registry.html import shown
 
 SELECT_TEMPLATE = forms.Select.template_name
 OPTION_TEMPLATE = forms.Select.option_template_name
 TEXT_TEMPLATE = forms.TextInput.template_name
-
-
-def _shown(value: Any) -> str:
-    """``{{ value }}``: localized, then escaped unless safe."""
-    return str(conditional_escape(localize(value)))
 
 
 def _formatted(value: Any) -> str:
@@ -39,7 +35,7 @@ def _formatted(value: Any) -> str:
 def _attrs(attrs: dict[str, Any]) -> str:
     """``django/forms/widgets/attrs.html``: ``True`` as a bare name, ``False`` left out."""
     return "".join(
-        f" {_shown(name)}" if value is True else f' {_shown(name)}="{_formatted(value)}"'
+        f" {shown(name)}" if value is True else f' {shown(name)}="{_formatted(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
@@ -49,16 +45,16 @@ def _option(option: dict[str, Any]) -> str:
     """``django/forms/widgets/select_option.html`` (its file ends with a line break)."""
     return (
         f'<option value="{_formatted(option["value"])}"{_attrs(option["attrs"])}>'
-        f"{_shown(option['label'])}</option>\n"
+        f"{shown(option['label'])}</option>\n"
     )
 
 
 def _select(widget: dict[str, Any]) -> str:
     """``django/forms/widgets/select.html``."""
-    parts = [f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{shown(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, group_choices, _index in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
+            parts.append(f'\n  <optgroup label="{shown(group_name)}">')
         parts.extend(f"\n  {_option(option)}" for option in group_choices)
         if group_name:
             parts.append("\n  </optgroup>")
@@ -70,7 +66,7 @@ def _input(widget: dict[str, Any]) -> str:
     """``django/forms/widgets/text.html`` (``input.html`` included)."""
     value = "" if widget["value"] is None else f' value="{_formatted(widget["value"])}"'
     return (
-        f'<input type="{_shown(widget["type"])}" name="{_shown(widget["name"])}"{value}'
+        f'<input type="{shown(widget["type"])}" name="{shown(widget["name"])}"{value}'
         f"{_attrs(widget['attrs'])}>"
     )
 

@@ -15,12 +15,12 @@ from typing import Any
 from django import template
 from django.template.context import Context
 from django.urls import reverse
-from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from carta.web import reasons
+from carta.web.registry.html import KIND_SENTINEL, shown, url_maker
 from carta.web.registry.templatetags.carta_ui import (
     agreement_text,
     choice_label,
@@ -34,30 +34,11 @@ register = template.Library()
 
 DISAGREE = "disagree"
 NO_VALUE = "—"
-SENTINEL = 987_654_321  # a key no row has, replaced by each row's key
-KIND_SENTINEL = "carta-kind-sentinel"  # a slug no record kind has, replaced by the kind
-
-
-def _shown(value: Any) -> str:
-    """A value as ``{{ value }}`` shows it: localized, then escaped."""
-    return str(conditional_escape(localize(value)))
 
 
 def _iso(value: Any) -> str:
     """A date as ``{{ value|date:"Y-m-d" }}`` shows it (nothing for no date)."""
     return "" if value in (None, "") else str(value.isoformat())
-
-
-def _url_maker(name: str, *args: Any) -> Callable[..., str]:
-    """``reverse(name, args=[*args, key])``, escaped as ``{% url %}`` writes it, for many keys
-    with one ``reverse`` call; an argument given as ``KIND_SENTINEL`` (a slug) is filled in by
-    the maker's first argument."""
-    url = reverse(name, args=[*args, SENTINEL])
-    head, tail = (conditional_escape(part) for part in url.rsplit(str(SENTINEL), 1))
-    if KIND_SENTINEL not in head:
-        return lambda key: f"{head}{int(key)}{tail}"
-    before, after = head.split(KIND_SENTINEL)
-    return lambda kind, key: f"{before}{kind}{after}{int(key)}{tail}"
 
 
 class PageLinks:
@@ -70,7 +51,7 @@ class PageLinks:
 
     def _maker(self, name: str) -> Callable[..., str]:
         if name not in self._makers:
-            self._makers[name] = _url_maker(f"registry:{name}", self.patient_pk, KIND_SENTINEL)
+            self._makers[name] = url_maker(f"registry:{name}", self.patient_pk, KIND_SENTINEL)
         return self._makers[name]
 
     def create(self, kind: str) -> str:
@@ -188,8 +169,8 @@ def day_rows(rows: Iterable[Any], patient: Any, can_change: bool, numbered: bool
     """The ``<tr>`` of each day: day, date, CRS and ICANS (computed with reasons, recorded,
     disagreement) and the links to correct the day and read its history."""
     edit, history = conditional_escape(_("Edit")), conditional_escape(_("History"))
-    edit_url = _url_maker("registry:assessment_edit", patient.pk)
-    history_url = _url_maker("registry:record_history", patient.pk, "assessment")
+    edit_url = url_maker("registry:assessment_edit", patient.pk)
+    history_url = url_maker("registry:record_history", patient.pk, "assessment")
     cache = _CellCache()
     html = []
     for row in rows:
@@ -199,11 +180,11 @@ def day_rows(rows: Iterable[Any], patient: Any, can_change: bool, numbered: bool
         if can_change:
             links = f'<a href="{edit_url(day.pk)}">{edit}</a>{links}'
         number = (
-            f'<br><small class="muted">#{_shown(row.infusion.number)}</small>' if numbered else ""
+            f'<br><small class="muted">#{shown(row.infusion.number)}</small>' if numbered else ""
         )
         disagree = DISAGREE in (row.crs.agreement, row.icans.agreement)
         html.append(
-            f'<tr class="{DISAGREE if disagree else ""}"><td class="num">{_shown(day.day)}'
+            f'<tr class="{DISAGREE if disagree else ""}"><td class="num">{shown(day.day)}'
             f'{number}</td><td class="date">{row.when.isoformat()}</td>{cells}'
             f'<td class="row-links">{links}</td></tr>'
         )
@@ -215,7 +196,7 @@ def day_rows(rows: Iterable[Any], patient: Any, can_change: bool, numbered: bool
 
 def _label_or_dash(record: Any, name: str) -> str:
     """``{{ record.get_<name>_display|default:"—" }}``."""
-    return _shown(choice_label(record, name) or NO_VALUE)
+    return shown(choice_label(record, name) or NO_VALUE)
 
 
 def treatment_rows(context: Context, treatments: Iterable[Any]) -> SafeString:
@@ -224,15 +205,15 @@ def treatment_rows(context: Context, treatments: Iterable[Any]) -> SafeString:
     can_change = bool(context.get("can_change"))
     html = []
     for t in treatments:
-        detail = f" ({_shown(t.agent_detail)})" if t.agent_detail else ""
+        detail = f" ({shown(t.agent_detail)})" if t.agent_detail else ""
         dose = (
-            f"{_shown(t.dose)} {_shown(choice_label(t, 'dose_unit'))}"
+            f"{shown(t.dose)} {shown(choice_label(t, 'dose_unit'))}"
             if t.dose is not None
             else NO_VALUE
         )
         html.append(
-            f'<tr><td class="num">{_shown(t.day)}</td>'
-            f"<td>{_shown(choice_label(t, 'agent'))}{detail}</td><td>{dose}</td>"
+            f'<tr><td class="num">{shown(t.day)}</td>'
+            f"<td>{shown(choice_label(t, 'agent'))}{detail}</td><td>{dose}</td>"
             f"<td>{_label_or_dash(t, 'indication')}</td>\n"
             f'      <td class="row-links">{links.row_links("treatment", t.pk, can_change)}</td>'
             "</tr>"
@@ -248,14 +229,14 @@ def response_rows(context: Context, responses: Iterable[Any]) -> SafeString:
     html = []
     for r in responses:
         day = (
-            ' <small class="muted">(' + _("day %(day)s") % {"day": _shown(r.day)} + ")</small>"
+            ' <small class="muted">(' + _("day %(day)s") % {"day": shown(r.day)} + ")</small>"
             if r.day is not None
             else ""
         )
         html.append(
             f"<tr><td>{_iso(r.assessed_on)}{day}</td>"
-            f"<td>{_shown(choice_label(r, 'category'))}</td>"
-            f"<td>{_shown(choice_label(r, 'criteria'))}</td>"
+            f"<td>{shown(choice_label(r, 'category'))}</td>"
+            f"<td>{shown(choice_label(r, 'criteria'))}</td>"
             f"<td>{_label_or_dash(r, 'mrd')}</td>\n"
             f'      <td class="row-links">{links.row_links("response", r.pk, can_change)}</td>'
             "</tr>"
@@ -270,10 +251,10 @@ def follow_up_rows(follow_up: Any) -> SafeString:
         visit = state.visit
         done_on = follow_up.done_on.get(visit.key)
         html.append(
-            f"\n      <tr><td>{_shown(visit_label(visit.key))}</td>"
+            f"\n      <tr><td>{shown(visit_label(visit.key))}</td>"
             f"<td>{_iso(visit.window_start)} – {_iso(visit.window_end)}</td>\n"
-            f'      <td><span class="badge {_shown(state.status)}">'
-            f"{_shown(visit_status(state.status))}</span></td>\n"
+            f'      <td><span class="badge {shown(state.status)}">'
+            f"{shown(visit_status(state.status))}</span></td>\n"
             f"      <td>{_iso(done_on)}</td></tr>\n    "
         )
     return mark_safe("".join(html))

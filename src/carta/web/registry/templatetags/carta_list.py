@@ -15,30 +15,15 @@ from typing import Any
 
 from django import template
 from django.template.loader import get_template
-from django.urls import reverse
-from django.utils.formats import localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from carta.web.registry.html import shown, url_maker
 from carta.web.registry.templatetags.carta_ui import center_label, choice_label, grade_badge
 
 register = template.Library()
 
 NO_VALUE = "—"
-KEY_STAND_IN = 987_654_321  # a patient key no row has, replaced by each row's key
-
-
-def _shown(value: Any) -> str:
-    """``{{ value }}``: localized, then escaped unless safe."""
-    return str(conditional_escape(localize(value)))
-
-
-def _detail_url() -> Callable[[int], str]:
-    """``{% url 'registry:patient_detail' pk %}`` for any key, from one ``reverse``."""
-    url = reverse("registry:patient_detail", args=[KEY_STAND_IN])
-    head, tail = (str(conditional_escape(part)) for part in url.rsplit(str(KEY_STAND_IN), 1))
-    return lambda key: f"{head}{int(key)}{tail}"
 
 
 class _Cells:
@@ -46,7 +31,7 @@ class _Cells:
     synthetic badge), each made once per page."""
 
     def __init__(self) -> None:
-        self.year_of_birth = _shown(_("year of birth"))
+        self.year_of_birth = shown(_("year of birth"))
         badge = get_template("registry/_synthetic.html")
         self.synthetic = {flag: badge.render({"synthetic": flag}) for flag in (False, True)}
         self._made: dict[tuple[str, Any], str] = {}
@@ -54,7 +39,7 @@ class _Cells:
     def cell(self, kind: str, key: Any, make: Callable[[], Any]) -> str:
         """``make()`` shown, made once per ``kind`` and ``key``."""
         if (kind, key) not in self._made:
-            self._made[kind, key] = _shown(make())
+            self._made[kind, key] = shown(make())
         return self._made[kind, key]
 
 
@@ -80,16 +65,16 @@ def _row(row: Mapping[str, Any], url: Callable[[int], str], cells: _Cells) -> st
     status = row["status"]
     return (
         "\n      <tr>\n"
-        f'        <td><a href="{url(patient.pk)}">{_shown(patient.registry_id)}</a> '
+        f'        <td><a href="{url(patient.pk)}">{shown(patient.registry_id)}</a> '
         f"{cells.synthetic[bool(patient.is_synthetic)]}</td>\n"
         f"        <td>{cells.cell('center', patient.center_id, lambda: center_label(patient.center))}"
         "</td>\n"
         f"        <td>{cells.cell('sex', patient.sex, lambda: choice_label(patient, 'sex'))}</td>\n"
         f'        <td class="num">{_age(patient, cells)}</td>\n'
-        f"        <td>{_shown(row['disease'] or NO_VALUE)}</td>\n"
-        f"        <td>{_shown(row['product'] or NO_VALUE)}</td>\n"
+        f"        <td>{shown(row['disease'] or NO_VALUE)}</td>\n"
+        f"        <td>{shown(row['product'] or NO_VALUE)}</td>\n"
         f'        <td class="date">{infused_on.isoformat() if infused_on else NO_VALUE}</td>\n'
-        f'        <td><span class="badge status-{_shown(status)}">'
+        f'        <td><span class="badge status-{shown(status)}">'
         f"{cells.cell('status', status, lambda: row['status_label'])}</span></td>\n"
         f"        <td>{_grade(patient.max_crs, cells)}</td>\n"
         f"        <td>{_grade(patient.max_icans, cells)}</td>\n"
@@ -100,7 +85,7 @@ def _row(row: Mapping[str, Any], url: Callable[[int], str], cells: _Cells) -> st
 def patient_rows(rows: Iterable[Mapping[str, Any]]) -> SafeString:
     """The list's ``<tr>`` rows (``rows`` as the view makes them: the annotated patient, its
     product and disease labels, status word and label)."""
-    url, cells = _detail_url(), _Cells()
+    url, cells = url_maker("registry:patient_detail"), _Cells()
     return mark_safe("".join(_row(row, url, cells) for row in rows))
 
 

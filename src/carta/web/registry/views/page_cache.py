@@ -44,6 +44,7 @@ BODY_SOURCES = (
     "views/page_cache.py",
     "views/compiled_reads.py",
     "plots.py",
+    "html.py",
     "forecasting.py",
     "forecast_plot.py",
     "guidance.py",
