@@ -6,7 +6,8 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from django.template import engines
+from django.template import Template, TemplateDoesNotExist, engines
+from django.template.loader import get_template
 
 from carta.web import warmup
 
@@ -20,7 +21,8 @@ def unfrozen() -> Iterator[None]:
 
 def _cached_template_names() -> set[str]:
     loader = engines["django"].engine.template_loaders[0]  # the cached loader
-    return {template.origin.template_name for template in loader.get_template_cache.values()}
+    cached = loader.get_template_cache.values()  # also names looked up and not found
+    return {entry.origin.template_name for entry in cached if isinstance(entry, Template)}
 
 
 def test_every_app_template_is_found() -> None:
@@ -38,6 +40,8 @@ def test_every_app_template_is_found() -> None:
 
 
 def test_prepare_process_loads_templates_and_freezes_what_exists(unfrozen: None) -> None:
+    with pytest.raises(TemplateDoesNotExist):  # the loader keeps misses too
+        get_template("registry/no-such-template.html")
     gc.unfreeze()
     frozen = warmup.prepare_process()
     assert frozen == gc.get_freeze_count() > 10_000
