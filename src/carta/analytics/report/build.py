@@ -26,7 +26,7 @@ from carta.analytics.cohort import (
     group_column,
 )
 from carta.analytics.competing import cumulative_incidence, gray_test, incidence_by_grade
-from carta.analytics.plots import forest_plot, incidence_plot, km_plot
+from carta.analytics.plots import forest_plot, incidence_plot
 from carta.analytics.regression import CoxModel, cox_regression
 from carta.analytics.report.baseline import baseline_scores
 from carta.analytics.report.common import (
@@ -47,6 +47,7 @@ from carta.analytics.report.common import (
     _survival_table,
     _term_label,
     default_covariates,
+    km_svg,
 )
 from carta.analytics.report.document import Block, Figure, Note, Paragraph, Report, Section, Table
 from carta.analytics.report.figures import (
@@ -54,8 +55,6 @@ from carta.analytics.report.figures import (
     SWIMMER_LIMIT,
     SWIMMER_SEED,
     figure_style,
-    month_ticks,
-    relabel_km,
     swimmer_plot,
     to_svg,
 )
@@ -493,24 +492,8 @@ def _endpoint_blocks(
     curves = kaplan_meier(_months(context, time), "_months", event, context.group)
     data[endpoint] = curves.summary
     data[f"{endpoint}_landmarks"] = curves.at(LANDMARK_MONTHS)
-    end = float(curves.table["time"].max() or 0.0)  # type: ignore[arg-type]
-    figure = km_plot(
-        curves,
-        title=text(endpoint),
-        xlabel=text("months"),
-        ylabel=text("survival_probability"),
-        risk_times=month_ticks(end),
-    )
-    medians = [
-        (
-            context.group_label(row[GROUP]),
-            _number(row["median"]) if row["median"] is not None else text("not_reached"),
-        )
-        for row in curves.summary.iter_rows(named=True)
-    ]
-    relabel_km(figure, text, medians)
     caption = text("survival_caption", endpoint=text(endpoint))
-    blocks: list[Block] = [Figure(text(endpoint), to_svg(figure))]
+    blocks: list[Block] = [Figure(text(endpoint), km_svg(context, curves, text(endpoint)))]
     blocks.append(_survival_table(context, curves, caption, rmst=True, data=data, key=endpoint))
     blocks += _no_event_notes(context, curves)
     if context.group is not None and len(context.levels) > 1:

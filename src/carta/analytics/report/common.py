@@ -10,7 +10,9 @@ import numpy as np
 import polars as pl
 
 from carta.analytics.cohort import ALL, GROUP, CohortError, design_matrix
+from carta.analytics.plots import km_plot
 from carta.analytics.report.document import Note, Section, Table
+from carta.analytics.report.figures import month_ticks, relabel_km, to_svg
 from carta.analytics.report.text import Text
 from carta.analytics.survival import SurvivalCurves
 
@@ -184,3 +186,26 @@ def _term_label(context: _Context, term: str) -> str:
     column, sign, level = term.partition("=")
     label = context.text.variable(column)
     return f"{label}: {context.text.value(level)}" if sign else label
+
+
+def km_svg(context: _Context, curves: SurvivalCurves, title: str) -> str:
+    """Kaplan-Meier curves with their number-at-risk table, in the report's language (the
+    legend gives each group's median), as SVG."""
+    text = context.text
+    end = float(curves.table["time"].max() or 0.0)  # type: ignore[arg-type]
+    figure = km_plot(
+        curves,
+        title=title,
+        xlabel=text("months"),
+        ylabel=text("survival_probability"),
+        risk_times=month_ticks(end),
+    )
+    medians = [
+        (
+            context.group_label(row[GROUP]),
+            _number(row["median"]) if row["median"] is not None else text("not_reached"),
+        )
+        for row in curves.summary.iter_rows(named=True)
+    ]
+    relabel_km(figure, text, medians)
+    return to_svg(figure)

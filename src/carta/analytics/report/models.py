@@ -17,7 +17,6 @@ from collections.abc import Sequence
 import polars as pl
 
 from carta.analytics.cohort import (
-    GROUP,
     OBJECTIVE_RESPONSES,
     CohortError,
     describe,
@@ -25,7 +24,6 @@ from carta.analytics.cohort import (
     time_column,
 )
 from carta.analytics.compare import TREATED, ProtocolComparison, compare_protocols, default_arms
-from carta.analytics.plots import km_plot
 from carta.analytics.regression import (
     LogisticModel,
     VeinToVein,
@@ -43,13 +41,12 @@ from carta.analytics.report.common import (
     _survival_table,
     _term_label,
     default_covariates,
+    km_svg,
 )
 from carta.analytics.report.document import Block, Figure, Note, Paragraph, Section, Table
 from carta.analytics.report.figures import (
     DAYS_PER_MONTH,
     box_plot,
-    month_ticks,
-    relabel_km,
     to_svg,
 )
 
@@ -197,24 +194,9 @@ def _arms(cohort: pl.DataFrame, column: str, arms: Sequence[str] | None) -> tupl
 
 def _weighted_figure(context: _Context, result: ProtocolComparison) -> Figure:
     text = context.text
-    curves = result.curves
-    end = float(curves.table["time"].max() or 0.0)  # type: ignore[arg-type]
-    figure = km_plot(
-        curves,
-        title=text("compare_figure"),
-        xlabel=text("months"),
-        ylabel=text("survival_probability"),
-        risk_times=month_ticks(end),
+    return Figure(
+        text("compare_figure_caption"), km_svg(context, result.curves, text("compare_figure"))
     )
-    medians = [
-        (
-            context.group_label(row[GROUP]),
-            _number(row["median"]) if row["median"] is not None else text("not_reached"),
-        )
-        for row in curves.summary.iter_rows(named=True)
-    ]
-    relabel_km(figure, text, medians)
-    return Figure(text("compare_figure_caption"), to_svg(figure))
 
 
 def _hazard_table(context: _Context, result: ProtocolComparison) -> Table:
