@@ -118,6 +118,8 @@ def _section_base(section: Section, options: Options) -> dict[str, Any]:
     return {
         "error": section.error,
         "notes": [_note(note, options.group) for note in section.notes],
+        # Covariates a model section had to leave out (one value only in the selection).
+        "left_out": [labels.column_label(c) for c in section.extra.get("left_out", [])],
     }
 
 
@@ -273,7 +275,6 @@ def _coefficient_rows(coefficients: pl.DataFrame, ratio: str = "hr") -> list[dic
 
 def _cox_view(section: Section, options: Options, title: str) -> dict[str, Any]:
     view = _section_base(section, options)
-    view["left_out"] = [labels.column_label(c) for c in section.extra.get("left_out", [])]
     model = section.result
     if model is None:
         return view
@@ -286,7 +287,6 @@ def _cox_view(section: Section, options: Options, title: str) -> dict[str, Any]:
 
 def _compare_view(section: Section, options: Options, title: str) -> dict[str, Any]:
     view = _section_base(section, options)
-    view["left_out"] = [labels.column_label(c) for c in section.extra.get("left_out", [])]
     arms = section.extra.get("arms")
     view["arms"] = [labels.value_label(options.compare_by, arm) for arm in arms] if arms else []
     comparison = section.result
@@ -323,7 +323,6 @@ def _logistic_view(section: Section, options: Options, name: str, title: str) ->
     view = _section_base(section, options)
     view["key"] = analyses.logistic_key(name)
     view["title"] = title
-    view["left_out"] = [labels.column_label(c) for c in section.extra.get("left_out", [])]
     model = section.result
     if model is None:
         return view
@@ -338,7 +337,6 @@ def _logistic_view(section: Section, options: Options, name: str, title: str) ->
 
 def _vein_to_vein_view(section: Section, options: Options, title: str) -> dict[str, Any]:
     view = _section_base(section, options)
-    view["left_out"] = [labels.column_label(c) for c in section.extra.get("left_out", [])]
     association = section.result
     if association is None:
         return view
